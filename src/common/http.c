@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "common/http.h"
+#include "common/macros.h"
+#include "common/strbuf.h"
+
+struct http_client {
+        CURL *curl;
+        char *base_url;                 /* scheme://host:port, no trailing slash */
+        char *unix_socket;              /* set for unix:// endpoints */
+        char *client_cert;
+        char *client_key;
+        char pinned[FINGERPRINT_HEX_SIZE];      /* empty: verify with system CAs */
+        char peer[FINGERPRINT_HEX_SIZE];        /* leaf seen on the last handshake */
+        bool pin_mismatch;
+        long connect_timeout_ms;
+        long timeout_ms;
+        bool cookies;
+        char curl_error[CURL_ERROR_SIZE];
+};
+
+static int http_global_init(void)
+{
+        static bool done;
+        static int result;
+
+        /* curl_global_init is not thread-safe before 7.84; callers create
+         * their first client before starting threads. */
+        if (!done) {
+                result = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
+                done = true;
+        }
+        return result;
+}
+
+static int parse_endpoint(struct http_client *c, const char *endpoint, struct ferry_error *err)
+{
+        size_t len;
+
+        if (!endpoint || !*endpoint)
+                return ferry_error_set(err, -EINVAL, "Endpoint is empty");
+
+        if (startswith(endpoint, "unix://")) {
+                const char *path = endpoint + strlen("unix://");
+
+                if (*path != '/')
+                        return ferry_error_set(err, -EINVAL,
+                                               "Endpoint '%s' must name an absolute socket path (unix:///path)",
+                                               endpoint);
+                c->unix_socket = strdup(path);
+                /* The host name is ignored on a unix socket but curl needs one. */
+                c->base_url = strdup("http://localhost");
+        } else if (startswith(endpoint, "https://") || startswith(endpoint, "http://")) {
+                c->base_url = strdup(endpoint);
+        } else
+                return ferry_error_set(err, -EINVAL,
+                                       "Endpoint '%s' must start with https://, http:// or unix://", endpoint);
+
+        if (!c->base_url || (startswith(endpoint, "unix://") && !c->unix_socket))
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+
+        len = strlen(c->base_url);
+        while (len > 0 && c->base_url[len - 1] == '/')
+                c->base_url[--len] = '\0';
+        return 0;
+}
+
+struct http_client *http_client_new(const struct http_client_config *config, struct ferry_error *err)
+{
+        struct http_client *c;
+        int r;
+
+        r = http_global_init();
+        if (r < 0) {
+                ferry_error_set(err, r, "Failed to initialize libcurl");
+                errno = -r;
+                return NULL;
+        }
+
+        c = calloc(1, sizeof(*c));
+        if (!c) {
+                ferry_error_set(err, -ENOMEM, "Out of memory");
+                errno = ENOMEM;
+                return NULL;
+        }
+
+        r = parse_endpoint(c, config->endpoint, err);
+        if (r < 0)
+                goto fail;
+
+        if (!!config->client_cert != !!config->client_key) {
+                r = ferry_error_set(err, -EINVAL, "A client certificate needs its key, and a key its certificate");
+                goto fail;
+        }
+        if (config->client_cert) {
+                c->client_cert = strdup(config->client_cert);
+                c->client_key = strdup(config->client_key);
+                if (!c->client_cert || !c->client_key) {
+                        r = ferry_error_set(err, -ENOMEM, "Out of memory");
+                        goto fail;
+                }
+        }
+
+        if (config->pinned_fingerprint) {
+                r = fingerprint_normalize(config->pinned_fingerprint, c->pinned);
+                if (r < 0) {
+                        r = ferry_error_set(err, r, "'%s' is not a SHA-256 certificate fingerprint",
+                                            config->pinned_fingerprint);
+                        goto fail;
+                }
+        }
+
+        c->connect_timeout_ms = config->connect_timeout_ms > 0 ? config->connect_timeout_ms : 10000;
+        c->timeout_ms = config->timeout_ms > 0 ? config->timeout_ms : 0;
+        c->cookies = config->cookies;
+
+        c->curl = curl_easy_init();
+        if (!c->curl) {
+                r = ferry_error_set(err, -ENOMEM, "Failed to create a libcurl handle");
+                goto fail;
+        }
+        return c;
+
+fail:
+        http_client_free(c);
+        errno = -r;
+        return NULL;
+}
+
+void http_client_free(struct http_client *c)
+{
+        if (!c)
+                return;
+        if (c->curl)
+                curl_easy_cleanup(c->curl);
+        free(c->base_url);
+        free(c->unix_socket);
+        free(c->client_cert);
+        free(c->client_key);
+        free(c);
+}
+
+const char *http_client_peer_fingerprint(const struct http_client *c)
+{
+        return c->peer[0] ? c->peer : NULL;
+}
+
+void http_response_done(struct http_response *r)
+{
+        if (!r)
+                return;
+        free(r->body);
+        free(r->content_type);
+        *r = (struct http_response) {};
+}
+
+/*
+ * Pinning: OpenSSL calls this for every certificate of the chain, the leaf
+ * (depth 0) last.  The chain may well be self-signed and unverifiable; only
+ * the leaf matters, and it must match the pin exactly.
+ */
+static int pinned_verify_cb(int preverify_ok, X509_STORE_CTX *store)
+{
+        SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+        struct http_client *c = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int mdlen = 0;
+        X509 *cert;
+
+        (void) preverify_ok;
+
+        if (X509_STORE_CTX_get_error_depth(store) > 0) {
+                X509_STORE_CTX_set_error(store, X509_V_OK);
+                return 1;
+        }
+
+        cert = X509_STORE_CTX_get_current_cert(store);
+        if (!cert || !X509_digest(cert, EVP_sha256(), md, &mdlen) || mdlen != 32)
+                return 0;
+        hex_encode(md, mdlen, c->peer, sizeof(c->peer));
+
+        if (!streq(c->peer, c->pinned)) {
+                c->pin_mismatch = true;
+                X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
+                return 0;
+        }
+        X509_STORE_CTX_set_error(store, X509_V_OK);
+        return 1;
+}
+
+/* Without a pin, still record what the server presented (for the
+ * "Confirm TLS fingerprint" flow) but leave the verdict to OpenSSL. */
+static int recording_verify_cb(int preverify_ok, X509_STORE_CTX *store)
+{
+        SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+        struct http_client *c = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int mdlen = 0;
+        X509 *cert;
+
+        if (X509_STORE_CTX_get_error_depth(store) == 0) {
+                cert = X509_STORE_CTX_get_current_cert(store);
+                if (cert && X509_digest(cert, EVP_sha256(), md, &mdlen) && mdlen == 32)
+                        hex_encode(md, mdlen, c->peer, sizeof(c->peer));
+        }
+        return preverify_ok;
+}
+
+static CURLcode ssl_ctx_cb(CURL *curl, void *ssl_ctx, void *userdata)
+{
+        struct http_client *c = userdata;
+
+        (void) curl;
+        SSL_CTX_set_app_data(ssl_ctx, c);
+        SSL_CTX_set_min_proto_version(ssl_ctx, TLS1_2_VERSION);
+        SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_PEER, c->pinned[0] ? pinned_verify_cb : recording_verify_cb);
+        return CURLE_OK;
+}
+
+static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+        struct strbuf *b = userdata;
+        size_t n = size * nmemb;
+
+        if (strbuf_append_len(b, ptr, n) < 0)
+                return 0;       /* makes curl fail with CURLE_WRITE_ERROR */
+        return n;
+}
+
+static int translate_curl_error(struct http_client *c, CURLcode cc, const char *method, const char *url,
+                                struct ferry_error *err)
+{
+        const char *detail = c->curl_error[0] ? c->curl_error : curl_easy_strerror(cc);
+
+        if (c->pin_mismatch)
+                return ferry_error_set(err, -EPERM,
+                                       "Server certificate fingerprint '%s' does not match the trusted fingerprint '%s'",
+                                       c->peer, c->pinned);
+
+        switch (cc) {
+        case CURLE_OPERATION_TIMEDOUT:
+                return ferry_error_set(err, -ETIMEDOUT, "%s %s timed out: %s", method, url, detail);
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_COULDNT_RESOLVE_HOST:
+                return ferry_error_set(err, -ECONNREFUSED, "Cannot connect to '%s': %s", url, detail);
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_CONNECT_ERROR:
+                if (c->peer[0])
+                        return ferry_error_set(err, -EPERM,
+                                               "TLS error with '%s' (server certificate fingerprint '%s'): %s",
+                                               url, c->peer, detail);
+                return ferry_error_set(err, -EPERM, "TLS error with '%s': %s", url, detail);
+        case CURLE_SSL_CERTPROBLEM:
+                return ferry_error_set(err, -EINVAL, "Cannot use the client certificate: %s", detail);
+        case CURLE_WRITE_ERROR:
+        case CURLE_OUT_OF_MEMORY:
+                return ferry_error_set(err, -ENOMEM, "Out of memory reading the answer of %s %s", method, url);
+        default:
+                return ferry_error_set(err, -EIO, "%s %s failed: %s", method, url, detail);
+        }
+}
+
+int http_request(struct http_client *c, const char *method, const char *path,
+                 const char *content_type, const void *body, size_t body_len,
+                 const char *const *headers, struct http_response *ret, struct ferry_error *err)
+{
+        _cleanup_free_ char *url = NULL, *ct_header = NULL;
+        struct strbuf out = {};
+        struct curl_slist *list = NULL;
+        CURL *h = c->curl;
+        CURLcode cc;
+        char *ct = NULL;
+        long status = 0;
+        int r;
+
+        url = strjoin(c->base_url, path && *path == '/' ? "" : "/", path ? path : "", NULL);
+        if (!url)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+
+        curl_easy_reset(h);
+        c->curl_error[0] = '\0';
+        c->peer[0] = '\0';
+        c->pin_mismatch = false;
+
+        curl_easy_setopt(h, CURLOPT_URL, url);
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->curl_error);
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
+        curl_easy_setopt(h, CURLOPT_USERAGENT, "ferry/" FERRY_VERSION);
+        if (c->unix_socket)
+                curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->unix_socket);
+        if (c->cookies)
+                curl_easy_setopt(h, CURLOPT_COOKIEFILE, "");
+
+        if (startswith(c->base_url, "https://")) {
+                curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
+                curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, c);
+                curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+                /* A pinned certificate is matched exactly: its name does not matter. */
+                curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->pinned[0] ? 0L : 2L);
+                /* Each request re-checks the pin: no TLS session reuse. */
+                curl_easy_setopt(h, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+                if (c->client_cert) {
+                        curl_easy_setopt(h, CURLOPT_SSLCERT, c->client_cert);
+                        curl_easy_setopt(h, CURLOPT_SSLKEY, c->client_key);
+                }
+        }
+
+        if (content_type) {
+                ct_header = strjoin("Content-Type: ", content_type, NULL);
+                if (!ct_header || !(list = curl_slist_append(list, ct_header))) {
+                        r = ferry_error_set(err, -ENOMEM, "Out of memory");
+                        goto finish;
+                }
+        }
+        for (const char *const *hp = headers; hp && *hp; hp++) {
+                struct curl_slist *n = curl_slist_append(list, *hp);
+                if (!n) {
+                        r = ferry_error_set(err, -ENOMEM, "Out of memory");
+                        goto finish;
+                }
+                list = n;
+        }
+        /* Expect: 100-continue costs a round trip for nothing here. */
+        if (body) {
+                struct curl_slist *n = curl_slist_append(list, "Expect:");
+                if (!n) {
+                        r = ferry_error_set(err, -ENOMEM, "Out of memory");
+                        goto finish;
+                }
+                list = n;
+                curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+                curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_len);
+        }
+        if (list)
+                curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+
+        cc = curl_easy_perform(h);
+        if (cc != CURLE_OK) {
+                r = translate_curl_error(c, cc, method, url, err);
+                goto finish;
+        }
+
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
+
+        /* Always hand back a NUL-terminated body, even an empty one. */
+        if (strbuf_append_len(&out, "", 0) < 0) {
+                r = ferry_error_set(err, -ENOMEM, "Out of memory");
+                goto finish;
+        }
+
+        *ret = (struct http_response) {
+                .status = status,
+                .body_len = out.len,
+                .content_type = ct ? strdup(ct) : NULL,
+        };
+        ret->body = strbuf_steal(&out);
+        r = 0;
+
+finish:
+        curl_slist_free_all(list);
+        strbuf_done(&out);
+        return r;
+}

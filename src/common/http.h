@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A small HTTP client on libcurl for the peers ferry talks to: Incus over
+ * its unix socket or HTTPS with a client certificate, vCenter's SOAP
+ * endpoint, and ferryd itself.
+ *
+ * TLS trust is either the system CAs or one pinned server certificate,
+ * given as the SHA-256 fingerprint of its DER encoding (what Incus and
+ * `ferry remote` call a fingerprint).  A pinned certificate is checked
+ * during the handshake, before anything is sent; a mismatch fails with
+ * -EPERM and records the fingerprint the server presented, so the caller
+ * can ask the admin to confirm it.
+ */
+#ifndef FERRY_COMMON_HTTP_H
+#define FERRY_COMMON_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/error.h"
+#include "common/fingerprint.h"
+
+struct http_client_config {
+        /* "https://host:port", "http://host:port" or "unix:///path/to/socket". */
+        const char *endpoint;
+        /* PEM files for TLS client authentication, or NULL. */
+        const char *client_cert;
+        const char *client_key;
+        /* Trust exactly this server certificate (hex SHA-256, colons
+         * allowed), or NULL to verify against the system CAs. */
+        const char *pinned_fingerprint;
+        /* 0 means the defaults: 10 s to connect, no overall limit. */
+        long connect_timeout_ms;
+        long timeout_ms;
+        /* Keep cookies across requests (SOAP sessions). */
+        bool cookies;
+};
+
+struct http_response {
+        long status;
+        char *body;             /* NUL-terminated, may contain NULs before body_len */
+        size_t body_len;
+        char *content_type;     /* NULL if the server sent none */
+};
+
+struct http_client;
+
+/* Returns NULL and fills err on bad configuration. */
+struct http_client *http_client_new(const struct http_client_config *config, struct ferry_error *err);
+void http_client_free(struct http_client *c);
+
+/*
+ * Perform one request.  path is appended to the endpoint ("/1.0?x=y").
+ * body may be NULL.  headers is a NULL-terminated list of "Name: value"
+ * lines or NULL.  Any HTTP status is a success here: callers interpret it.
+ * Transport and TLS failures return a negative errno with err filled:
+ * -EPERM for an untrusted certificate, -ETIMEDOUT, -ECONNREFUSED, -EIO.
+ */
+int http_request(struct http_client *c, const char *method, const char *path,
+                 const char *content_type, const void *body, size_t body_len,
+                 const char *const *headers, struct http_response *ret, struct ferry_error *err);
+
+/* The fingerprint of the certificate the server presented on the last
+ * TLS connection, or NULL.  Valid until the next request or free. */
+const char *http_client_peer_fingerprint(const struct http_client *c);
+
+void http_response_done(struct http_response *r);
+
+#endif

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The lab's vSphere simulator speaks SOAP to ferry's HTTP client with the
+ * pinned certificate: RetrieveServiceContent, Login with a cookie session,
+ * and the InvalidLogin fault for a wrong password.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+
+#include "common/http.h"
+#include "common/macros.h"
+#include "lab.h"
+
+DEFINE_CLEANUP_FUNC(struct http_client, http_client_free);
+#define _cleanup_http_client_ _cleanup_(http_client_free_p)
+DEFINE_CLEANUP_FUNC(xmlDoc, xmlFreeDoc);
+#define _cleanup_xmldoc_ _cleanup_(xmlFreeDoc_p)
+
+static const char *const soap_headers[] = { "SOAPAction: \"urn:vim25/7.0\"", NULL };
+
+/* POST one SOAP body to /sdk; returns the parsed answer and HTTP status. */
+static xmlDoc *soap_call(struct http_client *c, const char *body, long *ret_status)
+{
+        _cleanup_free_ char *envelope = NULL;
+        struct http_response resp = {};
+        struct ferry_error err = {};
+        xmlDoc *doc;
+        int r;
+
+        assert_non_null(envelope = strjoin(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+                "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+                "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:vim25=\"urn:vim25\">"
+                "<soapenv:Body>", body, "</soapenv:Body></soapenv:Envelope>", NULL));
+
+        r = http_request(c, "POST", "/sdk", "text/xml; charset=utf-8", envelope, strlen(envelope),
+                         soap_headers, &resp, &err);
+        if (r < 0)
+                fail_msg("SOAP call failed: %s", err.message);
+        doc = xmlReadMemory(resp.body, (int) resp.body_len, "soap.xml", NULL,
+                            XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+        if (!doc)
+                fail_msg("SOAP answer is not XML: %s", resp.body);
+        *ret_status = resp.status;
+        http_response_done(&resp);
+        return doc;
+}
+
+/* The text of the first node matching xpath (namespaces soapenv, vim), or
+ * NULL.  Free the result. */
+static char *xpath_text(xmlDoc *doc, const char *xpath)
+{
+        xmlXPathContext *ctx = xmlXPathNewContext(doc);
+        xmlXPathObject *obj;
+        char *text = NULL;
+
+        assert_non_null(ctx);
+        xmlXPathRegisterNs(ctx, BAD_CAST "soapenv", BAD_CAST "http://schemas.xmlsoap.org/soap/envelope/");
+        xmlXPathRegisterNs(ctx, BAD_CAST "vim", BAD_CAST "urn:vim25");
+        obj = xmlXPathEvalExpression(BAD_CAST xpath, ctx);
+        if (obj && obj->nodesetval && obj->nodesetval->nodeNr > 0)
+                text = (char *) xmlNodeGetContent(obj->nodesetval->nodeTab[0]);
+        xmlXPathFreeObject(obj);
+        xmlXPathFreeContext(ctx);
+        return text;
+}
+
+/* The local name of the fault's detail element, e.g. "InvalidLoginFault". */
+static char *fault_kind(xmlDoc *doc)
+{
+        xmlXPathContext *ctx = xmlXPathNewContext(doc);
+        xmlXPathObject *obj;
+        char *name = NULL;
+
+        xmlXPathRegisterNs(ctx, BAD_CAST "soapenv", BAD_CAST "http://schemas.xmlsoap.org/soap/envelope/");
+        obj = xmlXPathEvalExpression(BAD_CAST "//soapenv:Fault/detail/*", ctx);
+        if (obj && obj->nodesetval && obj->nodesetval->nodeNr > 0)
+                name = strdup((const char *) obj->nodesetval->nodeTab[0]->name);
+        xmlXPathFreeObject(obj);
+        xmlXPathFreeContext(ctx);
+        return name;
+}
+
+static struct http_client *vcsim_client(void)
+{
+        struct ferry_error err = {};
+        struct http_client *c;
+
+        c = http_client_new(&(struct http_client_config) {
+                                    .endpoint = lab_env("LAB_VCSIM_URL"),
+                                    .pinned_fingerprint = lab_env("LAB_VCSIM_FINGERPRINT"),
+                                    .cookies = true,
+                            },
+                            &err);
+        if (!c)
+                fail_msg("%s", err.message);
+        return c;
+}
+
+/* The simulator's endpoint URL ends in /sdk; the client adds paths itself. */
+static int setup_endpoint(void **state)
+{
+        static char base[512];
+        const char *url = lab_env("LAB_VCSIM_URL");
+        size_t len = strlen(url);
+
+        (void) state;
+        if (len >= 4 && streq(url + len - 4, "/sdk"))
+                len -= 4;
+        snprintf(base, sizeof(base), "%.*s", (int) len, url);
+        setenv("LAB_VCSIM_URL", base, 1);
+        return 0;
+}
+
+static xmlDoc *retrieve_service_content(struct http_client *c)
+{
+        long status;
+        xmlDoc *doc = soap_call(c,
+                                "<vim25:RetrieveServiceContent>"
+                                "<vim25:_this type=\"ServiceInstance\">ServiceInstance</vim25:_this>"
+                                "</vim25:RetrieveServiceContent>",
+                                &status);
+        assert_int_equal(status, 200);
+        return doc;
+}
+
+static xmlDoc *login(struct http_client *c, const char *session_manager, const char *user,
+                     const char *password, long *ret_status)
+{
+        _cleanup_free_ char *body = NULL;
+        xmlChar *u = xmlEncodeSpecialChars(NULL, BAD_CAST user);
+        xmlChar *p = xmlEncodeSpecialChars(NULL, BAD_CAST password);
+        xmlDoc *doc;
+
+        assert_non_null(body = strjoin("<vim25:Login><vim25:_this type=\"SessionManager\">", session_manager,
+                                       "</vim25:_this><vim25:userName>", (char *) u,
+                                       "</vim25:userName><vim25:password>", (char *) p,
+                                       "</vim25:password></vim25:Login>", NULL));
+        xmlFree(u);
+        xmlFree(p);
+        doc = soap_call(c, body, ret_status);
+        return doc;
+}
+
+static xmlDoc *current_session(struct http_client *c, const char *collector, const char *session_manager,
+                               long *ret_status)
+{
+        _cleanup_free_ char *body = NULL;
+
+        assert_non_null(body = strjoin(
+                "<vim25:RetrievePropertiesEx><vim25:_this type=\"PropertyCollector\">", collector,
+                "</vim25:_this><vim25:specSet><vim25:propSet><vim25:type>SessionManager</vim25:type>"
+                "<vim25:pathSet>currentSession</vim25:pathSet></vim25:propSet><vim25:objectSet>"
+                "<vim25:obj type=\"SessionManager\">", session_manager,
+                "</vim25:obj></vim25:objectSet></vim25:specSet><vim25:options/></vim25:RetrievePropertiesEx>",
+                NULL));
+        return soap_call(c, body, ret_status);
+}
+
+static void test_service_content_names_a_vcenter_and_its_managers(void **state)
+{
+        _cleanup_http_client_ struct http_client *c = vcsim_client();
+        _cleanup_xmldoc_ xmlDoc *doc = NULL;
+        _cleanup_free_ char *api_type = NULL, *version = NULL, *sm = NULL;
+
+        (void) state;
+        doc = retrieve_service_content(c);
+        api_type = xpath_text(doc, "//vim:returnval/vim:about/vim:apiType");
+        version = xpath_text(doc, "//vim:returnval/vim:about/vim:apiVersion");
+        sm = xpath_text(doc, "//vim:returnval/vim:sessionManager");
+        assert_non_null(api_type);
+        assert_string_equal(api_type, "VirtualCenter");
+        assert_non_null(version);
+        assert_non_null(sm);
+        assert_true(strlen(sm) > 0);
+        assert_string_equal(http_client_peer_fingerprint(c), lab_env("LAB_VCSIM_FINGERPRINT"));
+}
+
+static void test_login_opens_a_cookie_session(void **state)
+{
+        _cleanup_http_client_ struct http_client *c = vcsim_client();
+        _cleanup_xmldoc_ xmlDoc *sc = NULL, *before = NULL, *doc = NULL, *after = NULL;
+        _cleanup_free_ char *sm = NULL, *pc = NULL, *user = NULL, *fault = NULL, *session_user = NULL;
+        long status;
+
+        (void) state;
+        sc = retrieve_service_content(c);
+        assert_non_null(sm = xpath_text(sc, "//vim:returnval/vim:sessionManager"));
+        assert_non_null(pc = xpath_text(sc, "//vim:returnval/vim:propertyCollector"));
+
+        /* Without a session the simulator refuses to answer. */
+        before = current_session(c, pc, sm, &status);
+        assert_int_equal(status, 500);
+        assert_non_null(fault = fault_kind(before));
+        assert_string_equal(fault, "NotAuthenticatedFault");
+
+        doc = login(c, sm, lab_env("LAB_VCSIM_USERNAME"), lab_env("LAB_VCSIM_PASSWORD"), &status);
+        assert_int_equal(status, 200);
+        user = xpath_text(doc, "//vim:LoginResponse/vim:returnval/vim:userName");
+        assert_non_null(user);
+        assert_string_equal(user, lab_env("LAB_VCSIM_USERNAME"));
+
+        after = current_session(c, pc, sm, &status);
+        assert_int_equal(status, 200);
+        session_user = xpath_text(after, "//vim:returnval/vim:propSet/vim:val/vim:userName");
+        assert_non_null(session_user);
+        assert_string_equal(session_user, lab_env("LAB_VCSIM_USERNAME"));
+}
+
+static void test_login_with_wrong_password_is_an_invalid_login_fault(void **state)
+{
+        _cleanup_http_client_ struct http_client *c = vcsim_client();
+        _cleanup_xmldoc_ xmlDoc *sc = NULL, *doc = NULL;
+        _cleanup_free_ char *sm = NULL, *fault = NULL;
+        long status;
+
+        (void) state;
+        sc = retrieve_service_content(c);
+        assert_non_null(sm = xpath_text(sc, "//vim:returnval/vim:sessionManager"));
+
+        doc = login(c, sm, lab_env("LAB_VCSIM_USERNAME"), "not-the-password & <xml>", &status);
+        assert_int_equal(status, 500);
+        assert_non_null(fault = fault_kind(doc));
+        assert_string_equal(fault, "InvalidLoginFault");
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_service_content_names_a_vcenter_and_its_managers),
+                cmocka_unit_test(test_login_opens_a_cookie_session),
+                cmocka_unit_test(test_login_with_wrong_password_is_an_invalid_login_fault),
+        };
+
+        return cmocka_run_group_tests(tests, setup_endpoint, NULL);
+}
