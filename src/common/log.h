@@ -59,7 +59,8 @@ void log_set_ident(const char *ident);
  * Send every emitted message to sink instead of the target; NULL restores
  * the target.  The sink is called with the log lock held, one message at
  * a time, and never again once log_set_sink() has returned; a message it
- * logs itself goes to the target.  message is borrowed for the call.
+ * logs itself goes to the target.  It must not call the log_set_*()
+ * functions.  message is borrowed for the call.
  */
 typedef void (*log_sink_fn)(enum log_level level, const char *message, void *userdata);
 void log_set_sink(log_sink_fn sink, void *userdata);

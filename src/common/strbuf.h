@@ -27,7 +27,10 @@ struct strbuf {
 
 #define STRBUF_INIT { .data = NULL, .len = 0, .alloc = 0 }
 
-/* Append bytes; all return 0 or -ENOMEM, and leave sb unchanged on failure. */
+/*
+ * Append; all return 0 or -ENOMEM (-EINVAL for a format vsnprintf() refuses)
+ * and leave sb unchanged on failure.
+ */
 int strbuf_append(struct strbuf *sb, const char *s);
 int strbuf_append_len(struct strbuf *sb, const char *s, size_t len);
 int strbuf_appendf(struct strbuf *sb, const char *fmt, ...) _printf_(2, 3);

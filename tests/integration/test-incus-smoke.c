@@ -15,6 +15,7 @@
 #include "common/http.h"
 #include "common/json.h"
 #include "common/macros.h"
+#include "common/strbuf.h"
 #include "lab.h"
 
 DEFINE_CLEANUP_FUNC(struct http_client, http_client_free);

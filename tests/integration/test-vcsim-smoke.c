@@ -18,6 +18,7 @@
 
 #include "common/http.h"
 #include "common/macros.h"
+#include "common/strbuf.h"
 #include "lab.h"
 
 DEFINE_CLEANUP_FUNC(struct http_client, http_client_free);

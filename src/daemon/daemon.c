@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/strbuf.h"
+#include "daemon/daemon.h"
+#include "daemon/server.h"
+
+/* mkdir -p: parents 0755, the data directory itself 0700.  An existing
+ * directory is left as it is. */
+static int daemon_make_data_dir(const char *path, struct ferry_error *err)
+{
+        _cleanup_free_ char *p = NULL;
+        size_t len;
+
+        p = strdup(path);
+        if (!p)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        len = strlen(p);
+        while (len > 1 && p[len - 1] == '/')
+                p[--len] = '\0';
+
+        for (char *slash = strchr(p + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+                if (slash[-1] == '/')
+                        continue;       /* "a//b" */
+                *slash = '\0';
+                if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                        return ferry_error_set(err, -errno, "Cannot create directory '%s': %m", p);
+                *slash = '/';
+        }
+
+        if (mkdir(p, 0700) < 0 && errno != EEXIST)
+                return ferry_error_set(err, -errno, "Cannot create data directory '%s': %m", path);
+        return 0;
+}
+
+/*
+ * Hold an exclusive flock() on <data dir>/ferryd.lock for as long as we
+ * run, and write our pid into it.  This is what keeps two ferryd off one
+ * data directory, even when both start at the same moment.
+ */
+static int daemon_lock(struct daemon *d, struct ferry_error *err)
+{
+        _cleanup_close_ int fd = -EBADF;
+        char buf[32] = {};
+        ssize_t n;
+
+        fd = open(d->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return ferry_error_set(err, -errno, "Cannot open '%s': %m", d->lock_path);
+
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                if (errno != EWOULDBLOCK)
+                        return ferry_error_set(err, -errno, "Cannot lock '%s': %m", d->lock_path);
+
+                n = pread(fd, buf, sizeof(buf) - 1, 0);
+                if (n > 0 && atoi(buf) > 0)
+                        return ferry_error_set(err, -EBUSY, "Another ferryd (pid %d) is already running on '%s'",
+                                               atoi(buf), d->socket_path);
+                return ferry_error_set(err, -EBUSY, "Another ferryd is already running on '%s'",
+                                       d->socket_path);
+        }
+
+        n = snprintf(buf, sizeof(buf), "%d\n", (int) d->pid);
+        if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t) n, 0) != n)
+                return ferry_error_set(err, -errno, "Cannot write '%s': %m", d->lock_path);
+
+        d->lock_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/*
+ * With the lock held no other ferryd uses the socket path, but something
+ * else still might.  A socket nobody answers on is what a ferryd that was
+ * killed leaves behind: remove it.  Anything else there is not ours to
+ * touch.
+ */
+static int daemon_check_socket(const char *path, struct ferry_error *err)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        if (lstat(path, &st) < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                return ferry_error_set(err, -errno, "Cannot access '%s': %m", path);
+        }
+        if (!S_ISSOCK(st.st_mode))
+                return ferry_error_set(err, -EEXIST, "'%s' exists and is not a socket", path);
+
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return ferry_error_set(err, -errno, "Failed to create a socket: %m");
+
+        memcpy(sa.sun_path, path, strlen(path));
+        /* EAGAIN: a listener whose backlog is full, but a listener. */
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0 || errno == EAGAIN)
+                return ferry_error_set(err, -EADDRINUSE, "Another process is already listening on '%s'", path);
+        if (errno != ECONNREFUSED)
+                return ferry_error_set(err, -errno, "Cannot check whether '%s' is in use: %m", path);
+
+        if (unlink(path) < 0 && errno != ENOENT)
+                return ferry_error_set(err, -errno, "Cannot remove the stale socket '%s': %m", path);
+        log_debug("Removed the stale socket '%s'", path);
+        return 0;
+}
+
+int daemon_new(const struct daemon_config *config, struct daemon **ret, struct ferry_error *err)
+{
+        _cleanup_daemon_ struct daemon *d = NULL;
+        const char *data_dir = config->data_dir ? config->data_dir : DAEMON_DEFAULT_DATA_DIR;
+        int r;
+
+        if (!*data_dir)
+                return ferry_error_set(err, -EINVAL, "The data directory must not be empty");
+
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        d->lock_fd = -EBADF;
+        d->pid = getpid();
+
+        r = daemon_make_data_dir(data_dir, err);
+        if (r < 0)
+                return r;
+
+        d->data_dir = realpath(data_dir, NULL);
+        if (!d->data_dir)
+                return ferry_error_set(err, -errno, "Cannot resolve data directory '%s': %m", data_dir);
+
+        d->socket_path = strjoin(d->data_dir, "/" DAEMON_SOCKET_NAME, NULL);
+        d->lock_path = strjoin(d->data_dir, "/" DAEMON_LOCK_NAME, NULL);
+        if (!d->socket_path || !d->lock_path)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+
+        if (strlen(d->socket_path) >= sizeof(((struct sockaddr_un *) NULL)->sun_path))
+                return ferry_error_set(err, -ENAMETOOLONG, "Socket path '%s' is too long (at most %zu bytes)",
+                                       d->socket_path, sizeof(((struct sockaddr_un *) NULL)->sun_path) - 1);
+
+        r = daemon_lock(d, err);
+        if (r < 0)
+                return r;
+
+        r = daemon_check_socket(d->socket_path, err);
+        if (r < 0)
+                return r;
+
+        r = server_new(d, d->socket_path, &d->server, err);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+int daemon_run(struct daemon *d, struct ferry_error *err)
+{
+        return server_run(d->server, err);
+}
+
+void daemon_free(struct daemon *d)
+{
+        if (!d)
+                return;
+
+        /* The socket goes first, the lock last: whoever takes the lock
+         * next finds the path free. */
+        server_free(d->server);
+        if (d->lock_fd >= 0)
+                close(d->lock_fd);
+        free(d->data_dir);
+        free(d->socket_path);
+        free(d->lock_path);
+        free(d);
+}

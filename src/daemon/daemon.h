@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ferryd as a whole: its data directory, the lock that makes it the only
+ * ferryd using that directory, and the event loop serving the REST API on
+ * <data dir>/unix.socket.  API handlers get the struct daemon and read its
+ * fields directly.
+ */
+#ifndef FERRY_DAEMON_DAEMON_H
+#define FERRY_DAEMON_DAEMON_H
+
+#include <sys/types.h>
+
+#include "common/error.h"
+#include "common/macros.h"
+
+#define DAEMON_DEFAULT_DATA_DIR "/var/lib/ferry"
+#define DAEMON_SOCKET_NAME "unix.socket"
+#define DAEMON_LOCK_NAME "ferryd.lock"
+
+struct server;
+
+struct daemon_config {
+        const char *data_dir;   /* created 0700 if missing */
+};
+
+struct daemon {
+        char *data_dir;         /* absolute, resolved */
+        char *socket_path;      /* <data_dir>/unix.socket */
+        char *lock_path;        /* <data_dir>/ferryd.lock, holds our pid */
+        int lock_fd;            /* flock()ed while we run */
+        pid_t pid;
+        struct server *server;
+};
+
+/*
+ * Take over the data directory and start listening.  Fails with err
+ * filled when the directory cannot be created, when another ferryd holds
+ * it (-EBUSY) or when something else answers on the socket (-EADDRINUSE).
+ * A socket file nobody answers on is a leftover and is replaced.
+ */
+int daemon_new(const struct daemon_config *config, struct daemon **ret, struct ferry_error *err);
+
+/*
+ * Serve until SIGTERM or SIGINT.  Returns the signal number that stopped
+ * the daemon, or a negative errno with err filled.
+ */
+int daemon_run(struct daemon *d, struct ferry_error *err);
+
+/* Stop listening, remove the socket file and release the lock.  NULL is fine. */
+void daemon_free(struct daemon *d);
+
+DEFINE_CLEANUP_FUNC(struct daemon, daemon_free);
+#define _cleanup_daemon_ _cleanup_(daemon_free_p)
+
+#endif

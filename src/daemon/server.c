@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libwebsockets.h>
+
+#include "common/log.h"
+#include "common/strbuf.h"
+#include "daemon/api.h"
+#include "daemon/server.h"
+
+/* The largest request body ferryd reads; a larger one is drained and
+ * answered 413. */
+#define SERVER_BODY_MAX (16u * 1024 * 1024)
+
+/* Bytes handed to lws_write() per writable callback: large answers go out
+ * in pieces instead of making lws buffer what the socket did not take. */
+#define SERVER_WRITE_CHUNK (16u * 1024)
+
+struct server {
+        struct daemon *daemon;
+        char *socket_path;
+        struct lws_context *lws;
+        int signal_fd;                  /* closed by lws once adopted */
+        bool signal_fd_adopted;
+        sigset_t saved_mask;
+        bool mask_changed;
+        int stop_signal;                /* set by the signalfd callback */
+};
+
+/*
+ * One HTTP transaction, lws's per-session data: lws allocates it zeroed
+ * and frees the struct, we free what it points to.  With keep-alive the
+ * same memory serves the next transaction on the connection.
+ */
+struct server_request {
+        char method[16];
+        char *path;
+        bool head;                      /* HEAD: headers only */
+        struct strbuf body;
+        bool body_too_large;
+        unsigned char *answer;          /* LWS_PRE bytes of headroom, then the body */
+        size_t answer_len;
+        size_t answer_sent;
+};
+
+static void server_request_reset(struct server_request *sr)
+{
+        free(sr->path);
+        strbuf_done(&sr->body);
+        free(sr->answer);
+        *sr = (struct server_request) {};
+}
+
+/*
+ * lws 4.1 reads a request body, and then calls LWS_CALLBACK_HTTP_BODY_COMPLETION,
+ * exactly when Content-Length is above 0, or absent on POST, PUT and PATCH,
+ * or an explicit 0 on POST (lws_http_action() in roles/http/server/server.c).
+ * Every other request is answered from LWS_CALLBACK_HTTP directly.
+ */
+static bool server_request_expects_body(struct lws *wsi, int meth)
+{
+        char value[32];
+        long long n;
+
+        if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0 ||
+            lws_hdr_copy(wsi, value, sizeof(value), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0)
+                return meth == LWSHUMETH_POST || meth == LWSHUMETH_PUT || meth == LWSHUMETH_PATCH;
+
+        n = atoll(value);
+        return n > 0 || (n == 0 && meth == LWSHUMETH_POST);
+}
+
+static const char *const server_method_names[] = {
+        [LWSHUMETH_GET] = "GET",
+        [LWSHUMETH_POST] = "POST",
+        [LWSHUMETH_OPTIONS] = "OPTIONS",
+        [LWSHUMETH_PUT] = "PUT",
+        [LWSHUMETH_PATCH] = "PATCH",
+        [LWSHUMETH_DELETE] = "DELETE",
+        [LWSHUMETH_CONNECT] = "CONNECT",
+        [LWSHUMETH_HEAD] = "HEAD",
+};
+
+/* Send the answer's headers now and its body from the writable callback. */
+static int server_request_answer(struct server *s, struct lws *wsi, struct server_request *sr)
+{
+        struct api_request req = {
+                .method = sr->method,
+                .path = sr->path,
+                .body = sr->body.data,
+                .body_len = sr->body.len,
+        };
+        struct api_response resp = {};
+        unsigned char headers[LWS_PRE + 512];
+        unsigned char *start = headers + LWS_PRE, *p = start, *end = headers + sizeof(headers) - 1;
+        size_t len;
+        int r;
+
+        if (sr->body_too_large)
+                r = api_response_error(&resp, 413, "Request body is larger than %u bytes", SERVER_BODY_MAX);
+        else
+                r = api_handle(s->daemon, &req, &resp);
+        if (r < 0)
+                return log_error_errno(r, "Failed to answer %s '%s': %m", sr->method, sr->path);
+
+        /* The body is the compact envelope and a newline, like Incus sends. */
+        len = json_dumpb(resp.envelope, NULL, 0, JSON_COMPACT);
+        sr->answer = len > 0 ? malloc(LWS_PRE + len + 1) : NULL;
+        if (!sr->answer) {
+                api_response_done(&resp);
+                return log_error_errno(ENOMEM, "Failed to answer %s '%s': %m", sr->method, sr->path);
+        }
+        json_dumpb(resp.envelope, (char *) sr->answer + LWS_PRE, len, JSON_COMPACT);
+        sr->answer[LWS_PRE + len] = '\n';
+        sr->answer_len = len + 1;
+        sr->answer_sent = 0;
+
+        log_debug("%s %s: %d", sr->method, sr->path, resp.status);
+
+        if (lws_add_http_common_headers(wsi, (unsigned) resp.status, "application/json", sr->answer_len, &p,
+                                        end) ||
+            lws_finalize_write_http_header(wsi, start, &p, end)) {
+                api_response_done(&resp);
+                return -EIO;
+        }
+        api_response_done(&resp);
+
+        if (sr->head) {
+                server_request_reset(sr);
+                return lws_http_transaction_completed(wsi) ? -ECONNRESET : 0;
+        }
+
+        lws_callback_on_writable(wsi);
+        return 0;
+}
+
+static int server_request_begin(struct server *s, struct lws *wsi, struct server_request *sr)
+{
+        char *uri = NULL;
+        int meth, uri_len = 0;
+
+        server_request_reset(sr);
+
+        meth = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
+        if (meth < 0 || meth >= (int) ELEMENTSOF(server_method_names) || !server_method_names[meth]) {
+                /* HTTP/2 (":path") needs TLS and ALPN, which this listener does not offer. */
+                log_debug("Dropping a request with an unsupported method or no path");
+                return -EBADMSG;
+        }
+
+        snprintf(sr->method, sizeof(sr->method), "%s", server_method_names[meth]);
+        sr->head = meth == LWSHUMETH_HEAD;
+        sr->path = strndup(uri, (size_t) uri_len);
+        if (!sr->path)
+                return log_error_errno(ENOMEM, "Failed to read a request: %m");
+
+        if (server_request_expects_body(wsi, meth))
+                return 0;       /* answered on LWS_CALLBACK_HTTP_BODY_COMPLETION */
+
+        return server_request_answer(s, wsi, sr);
+}
+
+static int server_request_add_body(struct server_request *sr, const void *data, size_t len)
+{
+        if (sr->body_too_large)
+                return 0;
+        if (len > SERVER_BODY_MAX - sr->body.len) {
+                sr->body_too_large = true;
+                strbuf_done(&sr->body);
+                return 0;
+        }
+        return strbuf_append_len(&sr->body, data, len);
+}
+
+static int server_request_write(struct lws *wsi, struct server_request *sr)
+{
+        enum lws_write_protocol mode;
+        size_t left, n;
+
+        if (!sr->answer)
+                return 0;       /* nothing pending */
+
+        left = sr->answer_len - sr->answer_sent;
+        n = left < SERVER_WRITE_CHUNK ? left : SERVER_WRITE_CHUNK;
+        mode = n == left ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP;
+
+        /* lws may scribble over the LWS_PRE bytes before the piece: those
+         * are our headroom or bytes already sent. */
+        if (lws_write(wsi, sr->answer + LWS_PRE + sr->answer_sent, n, mode) < (int) n)
+                return -EIO;
+        sr->answer_sent += n;
+
+        if (mode != LWS_WRITE_HTTP_FINAL) {
+                lws_callback_on_writable(wsi);
+                return 0;
+        }
+
+        server_request_reset(sr);
+        return lws_http_transaction_completed(wsi) ? -ECONNRESET : 0;
+}
+
+static int server_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                                size_t len)
+{
+        struct server *s = lws_context_user(lws_get_context(wsi));
+        struct server_request *sr = user;
+        int r = 0;
+
+        switch (reason) {
+        case LWS_CALLBACK_HTTP:
+                r = server_request_begin(s, wsi, sr);
+                break;
+
+        case LWS_CALLBACK_HTTP_BODY:
+                r = server_request_add_body(sr, in, len);
+                if (r < 0)
+                        log_error_errno(r, "Failed to read the body of %s '%s': %m", sr->method, sr->path);
+                break;
+
+        case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+                r = server_request_answer(s, wsi, sr);
+                break;
+
+        case LWS_CALLBACK_HTTP_WRITEABLE:
+                if (sr)
+                        r = server_request_write(wsi, sr);
+                break;
+
+        case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        case LWS_CALLBACK_CLOSED_HTTP:
+                if (sr)
+                        server_request_reset(sr);
+                return lws_callback_http_dummy(wsi, reason, user, in, len);
+
+        default:
+                /* Not the dummy for the cases above: it would answer 404 itself. */
+                return lws_callback_http_dummy(wsi, reason, user, in, len);
+        }
+
+        /* Any failure drops the connection: that is all HTTP lets us do
+         * once the answer has started. */
+        return r < 0 ? -1 : 0;
+}
+
+static int server_signal_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                                  size_t len)
+{
+        struct server *s = lws_context_user(lws_get_context(wsi));
+        struct signalfd_siginfo si;
+        ssize_t n;
+
+        (void) user;
+        (void) in;
+        (void) len;
+
+        if (reason != LWS_CALLBACK_RAW_RX_FILE)
+                return 0;
+
+        n = read(s->signal_fd, &si, sizeof(si));
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return 0;
+        if (n != (ssize_t) sizeof(si)) {
+                log_error_errno(n < 0 ? errno : EIO, "Failed to read the signal file descriptor: %m");
+                s->stop_signal = SIGTERM;
+                return 0;
+        }
+        s->stop_signal = (int) si.ssi_signo;
+        return 0;
+}
+
+static const struct lws_protocols server_protocols[] = {
+        /* The first protocol gets every HTTP request of the vhost. */
+        { .name = "ferry-http", .callback = server_http_callback,
+          .per_session_data_size = sizeof(struct server_request) },
+        { .name = "ferry-signal", .callback = server_signal_callback },
+        {}
+};
+
+/* lws's own messages: errors at warning level (ferryd reports the failure
+ * that matters itself), the rest for debugging. */
+static void server_lws_log(int level, const char *line)
+{
+        int n = (int) strcspn(line, "\r\n");
+
+        if (level & LLL_ERR)
+                log_warning("libwebsockets: %.*s", n, line);
+        else
+                log_debug("libwebsockets: %.*s", n, line);
+}
+
+static int server_block_signals(struct server *s, struct ferry_error *err)
+{
+        sigset_t mask;
+        int r;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+
+        r = pthread_sigmask(SIG_BLOCK, &mask, &s->saved_mask);
+        if (r != 0)
+                return ferry_error_set(err, -r, "Failed to block SIGTERM and SIGINT: %m");
+        s->mask_changed = true;
+
+        s->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+        if (s->signal_fd < 0)
+                return ferry_error_set(err, -errno, "Failed to create a signal file descriptor: %m");
+        return 0;
+}
+
+int server_new(struct daemon *d, const char *socket_path, struct server **ret, struct ferry_error *err)
+{
+        _cleanup_server_ struct server *s = NULL;
+        struct lws_context_creation_info context_info = {};
+        struct lws_context_creation_info vhost_info = {};
+        struct lws_vhost *vhost;
+        struct lws *wsi;
+        int r;
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        s->daemon = d;
+        s->signal_fd = -EBADF;
+        s->socket_path = strdup(socket_path);
+        if (!s->socket_path)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+
+        r = server_block_signals(s, err);
+        if (r < 0)
+                return r;
+
+        lws_set_log_level(log_get_max_level() >= LOG_LEVEL_DEBUG ? LLL_ERR | LLL_WARN | LLL_NOTICE : LLL_ERR,
+                          server_lws_log);
+
+        /* The context only; each listener is a vhost of its own. */
+        context_info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+        context_info.user = s;
+        context_info.uid = -1;
+        context_info.gid = -1;
+        s->lws = lws_create_context(&context_info);
+        if (!s->lws)
+                return ferry_error_set(err, -ENOMEM, "Failed to create the libwebsockets context");
+
+        vhost_info.vhost_name = "unix";
+        vhost_info.options = LWS_SERVER_OPTION_UNIX_SOCK;
+        vhost_info.iface = s->socket_path;
+        vhost_info.port = 0;
+        vhost_info.protocols = server_protocols;
+        vhost_info.uid = -1;
+        vhost_info.gid = -1;
+        vhost = lws_create_vhost(s->lws, &vhost_info);
+        if (!vhost)
+                return ferry_error_set(err, -EADDRNOTAVAIL, "Cannot listen on '%s'", s->socket_path);
+
+        /* Read-write for ferryd's user and group only; the data directory
+         * (0700) guards it as well. */
+        if (chmod(s->socket_path, 0660) < 0)
+                return ferry_error_set(err, -errno, "Failed to set the mode of '%s': %m", s->socket_path);
+
+        wsi = lws_adopt_descriptor_vhost(vhost, LWS_ADOPT_RAW_FILE_DESC,
+                                         (lws_sock_file_fd_type) { .filefd = s->signal_fd }, "ferry-signal",
+                                         NULL);
+        if (!wsi)
+                return ferry_error_set(err, -ENOMEM, "Failed to watch the signal file descriptor");
+        s->signal_fd_adopted = true;
+
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+int server_run(struct server *s, struct ferry_error *err)
+{
+        while (s->stop_signal == 0)
+                /* lws 4 ignores the timeout: it sleeps until the next event or timer. */
+                if (lws_service(s->lws, 0) < 0)
+                        return ferry_error_set(err, -EIO, "The event loop failed");
+        return s->stop_signal;
+}
+
+void server_free(struct server *s)
+{
+        if (!s)
+                return;
+
+        /* Destroying the context closes every connection, the adopted
+         * signalfd and the listener, and unlinks the socket file. */
+        if (s->lws)
+                lws_context_destroy(s->lws);
+        if (!s->signal_fd_adopted && s->signal_fd >= 0)
+                close(s->signal_fd);
+        if (s->socket_path && unlink(s->socket_path) < 0 && errno != ENOENT)
+                log_warning_errno(errno, "Failed to remove '%s': %m", s->socket_path);
+        if (s->mask_changed)
+                pthread_sigmask(SIG_SETMASK, &s->saved_mask, NULL);
+
+        free(s->socket_path);
+        free(s);
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Running ferry's own programs from a test: start them with their output
+ * captured, wait for them with a deadline, and always reap them.  Every
+ * helper fails the running test (cmocka fail_msg) instead of returning an
+ * error.
+ */
+#ifndef FERRY_TESTS_PROC_H
+#define FERRY_TESTS_PROC_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct proc {
+        pid_t pid;              /* 0 once reaped */
+        int status;             /* exit status once reaped: 128 + signal if killed */
+        int out_fd;             /* memfd: everything written to stdout */
+        int err_fd;             /* memfd: everything written to stderr */
+};
+
+/* Start argv[0] (a path) with stdin from /dev/null. */
+void proc_start(struct proc *p, char *const argv[]);
+
+/* Wait up to timeout_ms for the exit and return the exit status; on
+ * timeout kill it and fail the test. */
+int proc_wait(struct proc *p, int timeout_ms);
+
+/* Still running (not exited, or exited but not reaped)? */
+bool proc_running(struct proc *p);
+
+/* What it wrote so far; free() the result. */
+char *proc_stdout(const struct proc *p);
+char *proc_stderr(const struct proc *p);
+
+/* Kill (SIGKILL) and reap it if it still runs, close the captures.  Safe
+ * to call twice, and on a zeroed struct. */
+void proc_cleanup(struct proc *p);
+
+/* Start, wait (10 s at most), return the exit status and the output. */
+int proc_run(char *const argv[], char **ret_stdout, char **ret_stderr);
+
+/* Wait until the unix socket at path accepts a connection.  Fails the
+ * test with p's stderr if p exits first or timeout_ms passes. */
+void proc_wait_for_socket(struct proc *p, const char *path, int timeout_ms);
+
+/* A new empty directory /tmp/ferry-test-XXXXXX (short: socket paths live
+ * in it); free() the result after tmpdir_remove(). */
+char *tmpdir_new(void);
+void tmpdir_remove(const char *dir);
+
+#endif
