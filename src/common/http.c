@@ -14,6 +14,7 @@
 
 struct http_client {
         CURL *curl;
+        char *endpoint;                 /* as configured, for messages */
         char *base_url;                 /* scheme://host:port, no trailing slash */
         char *unix_socket;              /* set for unix:// endpoints */
         char *client_cert;
@@ -95,6 +96,11 @@ struct http_client *http_client_new(const struct http_client_config *config, str
         r = parse_endpoint(c, config->endpoint, err);
         if (r < 0)
                 goto fail;
+        c->endpoint = strdup(config->endpoint);
+        if (!c->endpoint) {
+                r = ferry_error_set(err, -ENOMEM, "Out of memory");
+                goto fail;
+        }
 
         if (!!config->client_cert != !!config->client_key) {
                 r = ferry_error_set(err, -EINVAL, "A client certificate needs its key, and a key its certificate");
@@ -141,6 +147,7 @@ void http_client_free(struct http_client *c)
                 return;
         if (c->curl)
                 curl_easy_cleanup(c->curl);
+        free(c->endpoint);
         free(c->base_url);
         free(c->unix_socket);
         free(c->client_cert);
@@ -249,8 +256,16 @@ static int translate_curl_error(struct http_client *c, CURLcode cc, const char *
         case CURLE_OPERATION_TIMEDOUT:
                 return ferry_error_set(err, -ETIMEDOUT, "%s %s timed out: %s", method, url, detail);
         case CURLE_COULDNT_CONNECT:
-        case CURLE_COULDNT_RESOLVE_HOST:
-                return ferry_error_set(err, -ECONNREFUSED, "Cannot connect to '%s': %s", url, detail);
+        case CURLE_COULDNT_RESOLVE_HOST: {
+                long os_errno = 0;
+
+                /* The OS's reason ("No such file or directory") says more
+                 * than curl's summary, which names a made-up host for
+                 * unix sockets. */
+                if (curl_easy_getinfo(c->curl, CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK && os_errno > 0)
+                        detail = strerror((int) os_errno);
+                return ferry_error_set(err, -ECONNREFUSED, "Cannot connect to '%s': %s", c->endpoint, detail);
+        }
         case CURLE_PEER_FAILED_VERIFICATION:
         case CURLE_SSL_CACERT_BADFILE:
         case CURLE_SSL_CONNECT_ERROR:
@@ -288,7 +303,8 @@ int http_request(struct http_client *c, const char *method, const char *path,
 
         curl_easy_reset(h);
         c->curl_error[0] = '\0';
-        c->peer[0] = '\0';
+        /* peer keeps what the last handshake saw: a reused connection
+         * does not shake hands again. */
         c->pin_mismatch = false;
 
         curl_easy_setopt(h, CURLOPT_URL, url);

@@ -96,6 +96,23 @@ int proc_wait(struct proc *p, int timeout_ms)
         return p->status;
 }
 
+static char *capture_read(int fd);
+
+int proc_terminate(struct proc *p, int timeout_ms)
+{
+        _cleanup_free_ char *err = NULL;
+        int status;
+
+        if (proc_running(p) && kill(p->pid, SIGTERM) < 0)
+                fail_msg("kill(%d): %s", (int) p->pid, strerror(errno));
+        status = proc_wait(p, timeout_ms);
+        if (status != 0) {
+                err = capture_read(p->err_fd);
+                print_error("Process exited with status %d, its stderr:\n%s\n", status, err);
+        }
+        return status;
+}
+
 static char *capture_read(int fd)
 {
         struct stat st;
@@ -194,11 +211,16 @@ void proc_wait_for_socket(struct proc *p, const char *path, int timeout_ms)
 
 char *tmpdir_new(void)
 {
-        char *dir = strdup("/tmp/ferry-test-XXXXXX");
+        _cleanup_free_ char *dir = strdup("/tmp/ferry-test-XXXXXX");
+        char *real;
 
         if (!dir || !mkdtemp(dir))
                 fail_msg("Cannot create a temporary directory: %s", strerror(errno));
-        return dir;
+        /* Resolved, so that it reads as ferryd prints it. */
+        real = realpath(dir, NULL);
+        if (!real)
+                fail_msg("Cannot resolve '%s': %s", dir, strerror(errno));
+        return real;
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)

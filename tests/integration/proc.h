@@ -32,6 +32,11 @@ bool proc_running(struct proc *p);
 char *proc_stdout(const struct proc *p);
 char *proc_stderr(const struct proc *p);
 
+/* Send SIGTERM if it still runs, wait up to timeout_ms and return the exit
+ * status: that of its earlier exit if it is gone, 0 if it never ran.  A
+ * non-zero status is printed with its stderr. */
+int proc_terminate(struct proc *p, int timeout_ms);
+
 /* Kill (SIGKILL) and reap it if it still runs, close the captures.  Safe
  * to call twice, and on a zeroed struct. */
 void proc_cleanup(struct proc *p);
@@ -44,7 +49,7 @@ int proc_run(char *const argv[], char **ret_stdout, char **ret_stderr);
 void proc_wait_for_socket(struct proc *p, const char *path, int timeout_ms);
 
 /* A new empty directory /tmp/ferry-test-XXXXXX (short: socket paths live
- * in it); free() the result after tmpdir_remove(). */
+ * in it), symlinks resolved; free() the result after tmpdir_remove(). */
 char *tmpdir_new(void);
 void tmpdir_remove(const char *dir);
 

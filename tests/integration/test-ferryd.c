@@ -60,6 +60,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
         struct fixture *f = *state;
+        /* Stopped the way systemd does it: a leak found by the sanitizers
+         * or a crash on the way out fails the test. */
+        int r = proc_terminate(&f->ferryd, STOP_TIMEOUT_MS) == 0 ? 0 : -1;
 
         proc_cleanup(&f->ferryd);
         tmpdir_remove(f->dir);
@@ -67,7 +70,7 @@ static int teardown(void **state)
         free(f->data_dir);
         free(f->dir);
         free(f);
-        return 0;
+        return r;
 }
 
 static void start_ferryd(struct fixture *f)
@@ -149,7 +152,6 @@ static void test_get_1_0_answers_a_sync_envelope_describing_the_server(void **st
 {
         struct fixture *f = *state;
         _cleanup_json_ json_t *v = NULL;
-        _cleanup_free_ char *real_data_dir = NULL;
         char hostname[HOST_NAME_MAX + 1] = {};
         json_t *m, *env, *ext;
         long status;
@@ -177,8 +179,7 @@ static void test_get_1_0_answers_a_sync_envelope_describing_the_server(void **st
 
         env = json_object_get(m, "environment");
         assert_true(json_is_object(env));
-        assert_non_null(real_data_dir = realpath(f->data_dir, NULL));
-        assert_string_equal(string_at(env, "data_dir"), real_data_dir);
+        assert_string_equal(string_at(env, "data_dir"), f->data_dir);
         assert_int_equal(integer_at(env, "pid"), f->ferryd.pid);
         assert_int_equal(gethostname(hostname, sizeof(hostname) - 1), 0);
         assert_string_equal(string_at(env, "server_name"), hostname);
@@ -258,17 +259,15 @@ static void test_missing_data_dir_is_created_private_with_socket_mode_0660(void 
 static void test_second_ferryd_on_the_same_data_dir_refuses_to_start(void **state)
 {
         struct fixture *f = *state;
-        _cleanup_free_ char *err = NULL, *expected = NULL, *real_socket = NULL, *real_data_dir = NULL;
+        _cleanup_free_ char *err = NULL, *expected = NULL;
         _cleanup_json_ json_t *v = NULL;
         long status;
 
         start_ferryd(f);
-        assert_non_null(real_data_dir = realpath(f->data_dir, NULL));
-        assert_non_null(real_socket = strjoin(real_data_dir, "/unix.socket", NULL));
 
         assert_int_equal(run_ferryd(f, &err), 1);
         assert_true(asprintf(&expected, "ferryd: error: Another ferryd (pid %d) is already running on '%s'\n",
-                             (int) f->ferryd.pid, real_socket) > 0);
+                             (int) f->ferryd.pid, f->socket_path) > 0);
         assert_string_equal(err, expected);
 
         /* The first one keeps its socket and still answers. */

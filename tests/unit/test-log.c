@@ -234,6 +234,18 @@ static void test_log_preserves_errno(_unused_ void **state)
         assert_int_equal(errno, EAGAIN);
 }
 
+static void test_log_internal_drops_messages_above_max_level(_unused_ void **state)
+{
+        struct captured c = {};
+
+        log_set_sink(capture_sink, &c);
+        assert_int_equal(log_internal(LOG_LEVEL_DEBUG, EIO, __FILE__, __LINE__, __func__, "Dropped"), -EIO);
+        assert_int_equal(c.calls, 0);
+        assert_int_equal(log_internal(LOG_LEVEL_INFO, EIO, __FILE__, __LINE__, __func__, "Kept: %m"), -EIO);
+        assert_int_equal(c.calls, 1);
+        assert_string_equal(c.message, "Kept: Input/output error");
+}
+
 static void test_log_treats_unknown_levels_as_errors(_unused_ void **state)
 {
         struct captured c = {};
@@ -390,6 +402,7 @@ int main(void)
                 cmocka_unit_test_setup(test_log_without_error_returns_zero, reset_log),
                 cmocka_unit_test_setup(test_log_errno_m_prints_the_error_text, reset_log),
                 cmocka_unit_test_setup(test_log_preserves_errno, reset_log),
+                cmocka_unit_test_setup(test_log_internal_drops_messages_above_max_level, reset_log),
                 cmocka_unit_test_setup(test_log_treats_unknown_levels_as_errors, reset_log),
                 cmocka_unit_test_setup(test_log_writes_ident_and_level_to_stderr, reset_log),
                 cmocka_unit_test_setup(test_log_ident_defaults_to_ferry, reset_log),
