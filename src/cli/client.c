@@ -11,9 +11,6 @@
 #include "common/json.h"
 #include "common/strbuf.h"
 
-DEFINE_CLEANUP_FUNC(struct http_client, http_client_free);
-#define _cleanup_http_client_ _cleanup_(http_client_free_p)
-
 struct client {
         char *socket_path;      /* absolute */
         struct http_client *http;
@@ -81,7 +78,11 @@ static int client_connect_errno(const char *path)
         return 0;
 }
 
-static int client_connect_error(struct client *c, int r, struct ferry_error *err)
+/*
+ * Replace libcurl's message with why connect() fails.  The code stays
+ * -ECONNREFUSED whatever the reason, so that -ENOENT keeps meaning 404.
+ */
+static int client_connect_error(struct client *c, struct ferry_error *err)
 {
         int e = client_connect_errno(c->socket_path);
 
@@ -89,9 +90,9 @@ static int client_connect_error(struct client *c, int r, struct ferry_error *err
                 return ferry_error_prefix(err, "Cannot connect to ferryd at '%s'", c->socket_path);
 
         if (e == -ENOENT || e == -ECONNREFUSED)
-                return ferry_error_set(err, r, "Cannot connect to ferryd at '%s': %s. Is ferryd running?",
+                return ferry_error_set(err, -ECONNREFUSED, "Cannot connect to ferryd at '%s': %s. Is ferryd running?",
                                        c->socket_path, strerrordesc_np(-e));
-        return ferry_error_set(err, r, "Cannot connect to ferryd at '%s': %s", c->socket_path,
+        return ferry_error_set(err, -ECONNREFUSED, "Cannot connect to ferryd at '%s': %s", c->socket_path,
                                strerrordesc_np(-e));
 }
 
@@ -131,7 +132,7 @@ int client_request(struct client *c, const char *method, const char *path, const
         r = http_request(c->http, method, path, text ? "application/json" : NULL, text,
                          text ? strlen(text) : 0, NULL, &resp, err);
         if (r == -ECONNREFUSED)
-                return client_connect_error(c, r, err);
+                return client_connect_error(c, err);
         if (r < 0)
                 return ferry_error_prefix(err, "Cannot talk to ferryd at '%s'", c->socket_path);
 

@@ -25,8 +25,9 @@ DEFINE_CLEANUP_FUNC(struct client, client_free);
  * Send method path (body may be NULL) and return the metadata of a sync
  * answer in *ret_metadata (a new reference; JSON null when there is none).
  * Fails with:
- *   -ECONNREFUSED etc.  ferryd cannot be reached ("Cannot connect to ferryd
- *                       at '<path>': <why>. Is ferryd running?")
+ *   -ECONNREFUSED       ferryd cannot be reached, for whatever reason
+ *                       ("Cannot connect to ferryd at '<path>': No such
+ *                       file or directory. Is ferryd running?")
  *   -ENOENT, -EINVAL, -EPERM, -EEXIST, -EREMOTEIO
  *                       ferryd answered with an error envelope (404, 400,
  *                       403, 409, anything else); err holds its message

@@ -146,7 +146,7 @@ static int run_command(struct cli *cli, int argc, char *argv[])
                 if (cmd->max_args == 0)
                         usage_error("'ferry %s' takes no arguments", cmd->name);
                 else
-                        usage_error("Usage: ferry %s %s", cmd->name, cmd->args);
+                        usage_error("Wrong number of arguments: ferry %s %s", cmd->name, cmd->args);
                 return EXIT_USAGE;
         }
 

@@ -19,6 +19,7 @@
 
 #include "common/error.h"
 #include "common/fingerprint.h"
+#include "common/macros.h"
 
 struct http_client_config {
         /* "https://host:port", "http://host:port" or "unix:///path/to/socket". */
@@ -65,5 +66,8 @@ int http_request(struct http_client *c, const char *method, const char *path,
 const char *http_client_peer_fingerprint(const struct http_client *c);
 
 void http_response_done(struct http_response *r);
+
+DEFINE_CLEANUP_FUNC(struct http_client, http_client_free);
+#define _cleanup_http_client_ _cleanup_(http_client_free_p)
 
 #endif

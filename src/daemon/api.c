@@ -137,7 +137,7 @@ static const struct api_endpoint *api_find_endpoint(const char *path)
 
 int api_handle(struct daemon *d, const struct api_request *req, struct api_response *ret)
 {
-        struct api_response resp = {};
+        _cleanup_api_response_ struct api_response resp = {};
         const struct api_endpoint *e;
         enum api_method method;
         api_handler_fn handler;
@@ -155,12 +155,12 @@ int api_handle(struct daemon *d, const struct api_request *req, struct api_respo
 
         r = handler(d, req, &resp);
         if (r < 0) {
-                api_response_done(&resp);
                 log_error_errno(r, "%s %s failed: %m", req->method, req->path);
                 errno = -r;
                 return api_response_error(ret, 500, "Internal server error: %m");
         }
 
         *ret = resp;
+        resp = (struct api_response) {};
         return 0;
 }

@@ -35,7 +35,8 @@ enum api_method {
         _API_METHOD_INVALID = -EINVAL,
 };
 
-/* "GET", ...; NULL/-EINVAL for anything else (HEAD, OPTIONS, ...). */
+/* "GET", ... (static strings); NULL/-EINVAL for anything else (HEAD,
+ * OPTIONS, ...).  Case matters: HTTP methods are upper case. */
 const char *api_method_to_string(enum api_method method);
 enum api_method api_method_from_string(const char *s);
 
@@ -52,6 +53,7 @@ struct api_response {
 };
 
 void api_response_done(struct api_response *r);
+#define _cleanup_api_response_ _cleanup_(api_response_done)
 
 /*
  * Build the envelopes.  api_envelope_sync() steals metadata (NULL is sent

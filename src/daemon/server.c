@@ -31,9 +31,8 @@ struct server {
         struct lws_context *lws;
         int signal_fd;                  /* closed by lws once adopted */
         bool signal_fd_adopted;
-        sigset_t saved_mask;
-        bool mask_changed;
         int stop_signal;                /* set by the signalfd callback */
+        int signal_error;               /* negative errno: reading the signalfd failed */
 };
 
 /*
@@ -99,7 +98,7 @@ static int server_request_answer(struct server *s, struct lws *wsi, struct serve
                 .body = sr->body.data,
                 .body_len = sr->body.len,
         };
-        struct api_response resp = {};
+        _cleanup_api_response_ struct api_response resp = {};
         unsigned char headers[LWS_PRE + 512];
         unsigned char *start = headers + LWS_PRE, *p = start, *end = headers + sizeof(headers) - 1;
         size_t len;
@@ -115,10 +114,8 @@ static int server_request_answer(struct server *s, struct lws *wsi, struct serve
         /* The body is the compact envelope and a newline, like Incus sends. */
         len = json_dumpb(resp.envelope, NULL, 0, JSON_COMPACT);
         sr->answer = len > 0 ? malloc(LWS_PRE + len + 1) : NULL;
-        if (!sr->answer) {
-                api_response_done(&resp);
+        if (!sr->answer)
                 return log_error_errno(ENOMEM, "Failed to answer %s '%s': %m", sr->method, sr->path);
-        }
         json_dumpb(resp.envelope, (char *) sr->answer + LWS_PRE, len, JSON_COMPACT);
         sr->answer[LWS_PRE + len] = '\n';
         sr->answer_len = len + 1;
@@ -128,11 +125,8 @@ static int server_request_answer(struct server *s, struct lws *wsi, struct serve
 
         if (lws_add_http_common_headers(wsi, (unsigned) resp.status, "application/json", sr->answer_len, &p,
                                         end) ||
-            lws_finalize_write_http_header(wsi, start, &p, end)) {
-                api_response_done(&resp);
+            lws_finalize_write_http_header(wsi, start, &p, end))
                 return -EIO;
-        }
-        api_response_done(&resp);
 
         if (sr->head) {
                 server_request_reset(sr);
@@ -269,8 +263,7 @@ static int server_signal_callback(struct lws *wsi, enum lws_callback_reasons rea
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return 0;
         if (n != (ssize_t) sizeof(si)) {
-                log_error_errno(n < 0 ? errno : EIO, "Failed to read the signal file descriptor: %m");
-                s->stop_signal = SIGTERM;
+                s->signal_error = n < 0 ? -errno : -EIO;
                 return 0;
         }
         s->stop_signal = (int) si.ssi_signo;
@@ -306,10 +299,9 @@ static int server_block_signals(struct server *s, struct ferry_error *err)
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
 
-        r = pthread_sigmask(SIG_BLOCK, &mask, &s->saved_mask);
+        r = pthread_sigmask(SIG_BLOCK, &mask, NULL);
         if (r != 0)
                 return ferry_error_set(err, -r, "Failed to block SIGTERM and SIGINT: %m");
-        s->mask_changed = true;
 
         s->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
         if (s->signal_fd < 0)
@@ -380,10 +372,13 @@ int server_new(struct daemon *d, const char *socket_path, struct server **ret, s
 
 int server_run(struct server *s, struct ferry_error *err)
 {
-        while (s->stop_signal == 0)
+        while (s->stop_signal == 0) {
                 /* lws 4 ignores the timeout: it sleeps until the next event or timer. */
                 if (lws_service(s->lws, 0) < 0)
                         return ferry_error_set(err, -EIO, "The event loop failed");
+                if (s->signal_error < 0)
+                        return ferry_error_set(err, s->signal_error, "Failed to read the signal file descriptor: %m");
+        }
         return s->stop_signal;
 }
 
@@ -400,8 +395,6 @@ void server_free(struct server *s)
                 close(s->signal_fd);
         if (s->socket_path && unlink(s->socket_path) < 0 && errno != ENOENT)
                 log_warning_errno(errno, "Failed to remove '%s': %m", s->socket_path);
-        if (s->mask_changed)
-                pthread_sigmask(SIG_SETMASK, &s->saved_mask, NULL);
 
         free(s->socket_path);
         free(s);

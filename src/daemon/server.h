@@ -8,7 +8,9 @@
  * SIGTERM and SIGINT stop the loop.  server_new() blocks them in the
  * calling thread and receives them through a signalfd watched by the same
  * loop, so call it before starting any other thread (threads inherit the
- * mask) and unblock them in children before exec().
+ * mask) and unblock them in children before exec().  They stay blocked
+ * after server_free(): a second SIGTERM during shutdown must not kill the
+ * process halfway.
  */
 #ifndef FERRY_DAEMON_SERVER_H
 #define FERRY_DAEMON_SERVER_H
@@ -30,8 +32,7 @@ int server_new(struct daemon *d, const char *socket_path, struct server **ret, s
  * errno with err filled if the loop fails. */
 int server_run(struct server *s, struct ferry_error *err);
 
-/* Close every connection, remove the socket file and restore the signal
- * mask.  NULL is fine. */
+/* Close every connection and remove the socket file.  NULL is fine. */
 void server_free(struct server *s);
 
 DEFINE_CLEANUP_FUNC(struct server, server_free);

@@ -209,6 +209,12 @@ void proc_wait_for_socket(struct proc *p, const char *path, int timeout_ms)
         }
 }
 
+void assert_contains(const char *haystack, const char *needle)
+{
+        if (!strstr(haystack, needle))
+                fail_msg("'%s' not found in:\n%s", needle, haystack);
+}
+
 char *tmpdir_new(void)
 {
         _cleanup_free_ char *dir = strdup("/tmp/ferry-test-XXXXXX");

@@ -48,6 +48,9 @@ int proc_run(char *const argv[], char **ret_stdout, char **ret_stderr);
  * test with p's stderr if p exits first or timeout_ms passes. */
 void proc_wait_for_socket(struct proc *p, const char *path, int timeout_ms);
 
+/* Fail the test unless needle occurs in haystack (a program's output). */
+void assert_contains(const char *haystack, const char *needle);
+
 /* A new empty directory /tmp/ferry-test-XXXXXX (short: socket paths live
  * in it), symlinks resolved; free() the result after tmpdir_remove(). */
 char *tmpdir_new(void);

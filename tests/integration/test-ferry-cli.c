@@ -135,12 +135,6 @@ static void start_fake_ferryd(struct fixture *f, const char *status, const char 
         f->fake = (struct proc) { .pid = pid };
 }
 
-static void assert_contains(const char *haystack, const char *needle)
-{
-        if (!strstr(haystack, needle))
-                fail_msg("'%s' not found in:\n%s", needle, haystack);
-}
-
 static void test_info_prints_the_server_as_yaml(void **state)
 {
         struct fixture *f = *state;
@@ -247,7 +241,8 @@ static void test_info_rejects_an_answer_that_is_not_an_envelope(void **state)
         assert_int_equal(proc_run((char *const[]) { FERRY_PATH, "--socket", f->socket_path, "info", NULL }, NULL,
                                   &err),
                          1);
-        assert_string_equal(err, "ferry: error: The answer of ferryd to GET /1.0 (HTTP 200) is not a ferryd envelope\n");
+        assert_string_equal(err,
+                            "ferry: error: The answer of ferryd to GET /1.0 (HTTP 200) is not a ferryd envelope\n");
 }
 
 static void test_unknown_command_prints_usage_on_stderr(void **state)

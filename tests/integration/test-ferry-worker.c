@@ -20,12 +20,6 @@
 #error "FERRY_WORKER_PATH must name the ferry-worker binary under test"
 #endif
 
-static void assert_contains(const char *haystack, const char *needle)
-{
-        if (!strstr(haystack, needle))
-                fail_msg("'%s' not found in:\n%s", needle, haystack);
-}
-
 static void test_version_prints_name_and_version(void **state)
 {
         _cleanup_free_ char *out = NULL;

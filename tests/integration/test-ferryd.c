@@ -35,8 +35,6 @@
 #define START_TIMEOUT_MS 20000
 #define STOP_TIMEOUT_MS 20000
 
-DEFINE_CLEANUP_FUNC(struct http_client, http_client_free);
-#define _cleanup_http_client_ _cleanup_(http_client_free_p)
 
 struct fixture {
         char *dir;              /* temporary, removed in teardown */
@@ -140,12 +138,6 @@ static void assert_error_envelope(const json_t *v, int code, const char *message
         assert_int_equal(integer_at(v, "error_code"), code);
         assert_string_equal(string_at(v, "error"), message);
         assert_true(json_is_null(json_object_get(v, "metadata")));
-}
-
-static void assert_contains(const char *haystack, const char *needle)
-{
-        if (!strstr(haystack, needle))
-                fail_msg("'%s' not found in:\n%s", needle, haystack);
 }
 
 static void test_get_1_0_answers_a_sync_envelope_describing_the_server(void **state)

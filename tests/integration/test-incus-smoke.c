@@ -18,8 +18,6 @@
 #include "common/strbuf.h"
 #include "lab.h"
 
-DEFINE_CLEANUP_FUNC(struct http_client, http_client_free);
-#define _cleanup_http_client_ _cleanup_(http_client_free_p)
 
 /* GET path and return the parsed Incus envelope; asserts a JSON answer. */
 static json_t *incus_get(struct http_client *c, const char *path, long *ret_status)

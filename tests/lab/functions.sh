@@ -34,20 +34,28 @@ lab_wait_for() {
   done
 }
 
+# lab_alive PID: the process exists and has not exited.  A zombie counts
+# as gone: daemons are reparented to PID 1, which may reap them late.
+lab_alive() {
+  [ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
+  _state=$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ "$_state" != Z ]
+}
+
 # lab_stop_pid PID [NAME]: TERM, wait up to 10s, then KILL.  By PID only.
 lab_stop_pid() {
   _pid=$1
-  [ -n "$_pid" ] && kill -0 "$_pid" 2>/dev/null || return 0
+  lab_alive "$_pid" || return 0
   kill -TERM "$_pid" 2>/dev/null || true
-  for _i in $(seq 1 100); do
-    kill -0 "$_pid" 2>/dev/null || return 0
-    sleep 0.1
+  for _i in $(seq 1 200); do
+    lab_alive "$_pid" || return 0
+    sleep 0.05
   done
   lab_log "${2:-process $_pid} did not stop on SIGTERM, killing it"
   kill -KILL "$_pid" 2>/dev/null || true
-  for _i in $(seq 1 50); do
-    kill -0 "$_pid" 2>/dev/null || return 0
-    sleep 0.1
+  for _i in $(seq 1 100); do
+    lab_alive "$_pid" || return 0
+    sleep 0.05
   done
 }
 
