@@ -200,6 +200,54 @@ static void test_lab_has_its_project_pool_and_unaddressed_bridge(void **state)
         assert_string_equal(json_string_value(json_object_get(config, "ipv6.address")), "none");
 }
 
+/*
+ * This machine kind has no vhost_vsock: incusd accepts the request but the
+ * operation fails.  Tests of ferry's VM creation rely on exactly this
+ * refusal (DESIGN §9); if the lab ever runs VMs, this test says so.
+ */
+static void test_lab_refuses_to_create_virtual_machines(void **state)
+{
+        static const char body[] = "{\"name\":\"ferry-smoke-vm\",\"type\":\"virtual-machine\","
+                                   "\"source\":{\"type\":\"none\"}}";
+        _cleanup_free_ char *endpoint = NULL, *create = NULL, *wait = NULL, *instance = NULL;
+        _cleanup_http_client_ struct http_client *c = NULL;
+        _cleanup_json_ json_t *op = NULL, *done = NULL, *gone = NULL;
+        struct http_response resp = {};
+        struct ferry_error err = {};
+        json_error_t jerr;
+        const char *operation, *failure;
+        long status;
+
+        (void) state;
+        assert_non_null(endpoint = strjoin("unix://", lab_env("LAB_INCUS_SOCKET"), NULL));
+        c = http_client_new(&(struct http_client_config) { .endpoint = endpoint }, &err);
+        assert_non_null(c);
+
+        assert_non_null(create = strjoin("/1.0/instances?project=", lab_env("LAB_INCUS_PROJECT"), NULL));
+        if (http_request(c, "POST", create, "application/json", body, strlen(body), NULL, &resp, &err) < 0)
+                fail_msg("POST %s: %s", create, err.message);
+        op = json_loadb(resp.body, resp.body_len, 0, &jerr);
+        if (!op || !streq_ptr(json_string_value(json_object_get(op, "type")), "async"))
+                fail_msg("POST %s: expected an operation, got HTTP %ld: %s", create, resp.status, resp.body);
+        http_response_done(&resp);
+        operation = json_string_value(json_object_get(op, "operation"));
+        assert_non_null(operation);
+
+        assert_non_null(wait = strjoin(operation, "/wait?timeout=60", NULL));
+        /* Waiting on a failed operation answers with its error. */
+        done = incus_get(c, wait, &status);
+        assert_true(streq_ptr(json_string_value(json_object_get(done, "type")), "error"));
+        assert_int_equal(json_integer_value(json_object_get(done, "error_code")), 500);
+        failure = json_string_value(json_object_get(done, "error"));
+        assert_non_null(failure);
+        assert_non_null(strstr(failure, "Instance type \"virtual-machine\" is not supported"));
+
+        assert_non_null(instance = strjoin("/1.0/instances/ferry-smoke-vm?project=",
+                                           lab_env("LAB_INCUS_PROJECT"), NULL));
+        gone = incus_get(c, instance, &status);
+        assert_int_equal(status, 404);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -209,6 +257,7 @@ int main(void)
                 cmocka_unit_test(test_https_with_wrong_pin_fails_and_names_the_real_fingerprint),
                 cmocka_unit_test(test_https_without_pin_rejects_the_self_signed_certificate),
                 cmocka_unit_test(test_lab_has_its_project_pool_and_unaddressed_bridge),
+                cmocka_unit_test(test_lab_refuses_to_create_virtual_machines),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
