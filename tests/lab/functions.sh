@@ -66,7 +66,9 @@ fingerprint_of() {
 }
 
 # --- test images ------------------------------------------------------------
-# All images are deterministic, so tests can compare checksums.
+# All images are deterministic, so tests can compare checksums.  SIZE may be
+# any byte count, odd sizes included (1000003), or take nbdkit's suffixes
+# (64M, 2G).
 
 # lab_write_pattern FILE OFFSET LENGTH: write nbdkit's "pattern" content
 # (each 8-byte big-endian word holds its own offset) at OFFSET.
