@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "common/macros.h"
+#include "common/strbuf.h"
 #include "proc.h"
 
 extern char **environ;
@@ -177,6 +178,70 @@ int proc_run(char *const argv[], char **ret_stdout, char **ret_stderr)
                 *ret_stderr = proc_stderr(&p);
         proc_cleanup(&p);
         return status;
+}
+
+static void proc_run_expect(int status, char *const argv[], char **ret_stdout, char **ret_stderr)
+{
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        int r;
+
+        r = proc_run(argv, &out, &err);
+        if (r != status)
+                fail_msg("'%s' exited with status %d instead of %d, its stderr:\n%s", argv[0], r, status, err);
+        if (ret_stdout)
+                *ret_stdout = TAKE_PTR(out);
+        if (ret_stderr)
+                *ret_stderr = TAKE_PTR(err);
+}
+
+char *proc_run_stdout(int status, char *const argv[])
+{
+        char *out;
+
+        proc_run_expect(status, argv, &out, NULL);
+        return out;
+}
+
+char *proc_run_stderr(int status, char *const argv[])
+{
+        char *err;
+
+        proc_run_expect(status, argv, NULL, &err);
+        return err;
+}
+
+void assert_version_output(const char *path, const char *name)
+{
+        _cleanup_free_ char *out = proc_run_stdout(0, (char *const[]) { (char *) path, "--version", NULL });
+        _cleanup_free_ char *expected = NULL;
+
+        assert_non_null(expected = strjoin(name, " " FERRY_VERSION "\n", NULL));
+        assert_string_equal(out, expected);
+}
+
+void assert_help_mentions(const char *path, ...)
+{
+        _cleanup_free_ char *out = proc_run_stdout(0, (char *const[]) { (char *) path, "--help", NULL });
+        va_list ap;
+
+        va_start(ap, path);
+        for (const char *needle = va_arg(ap, const char *); needle; needle = va_arg(ap, const char *))
+                assert_contains(out, needle);
+        va_end(ap);
+}
+
+void assert_usage_error(char *const argv[], const char *message, ...)
+{
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        va_list ap;
+
+        proc_run_expect(2, argv, &out, &err);
+        assert_string_equal(out, "");
+        assert_true(startswith(err, message));
+        va_start(ap, message);
+        for (const char *needle = va_arg(ap, const char *); needle; needle = va_arg(ap, const char *))
+                assert_contains(err, needle);
+        va_end(ap);
 }
 
 static bool socket_accepts(const char *path)

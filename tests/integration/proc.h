@@ -44,6 +44,25 @@ void proc_cleanup(struct proc *p);
 /* Start, wait (10 s at most), return the exit status and the output. */
 int proc_run(char *const argv[], char **ret_stdout, char **ret_stderr);
 
+/* Run argv like proc_run(), fail the test (showing its stderr) unless it
+ * exits with status, and return what it wrote to stdout or stderr; free()
+ * the result. */
+char *proc_run_stdout(int status, char *const argv[]);
+char *proc_run_stderr(int status, char *const argv[]);
+
+/* Run path --version and fail the test unless it exits with 0 and prints
+ * "<name> <FERRY_VERSION>" and a newline. */
+void assert_version_output(const char *path, const char *name);
+
+/* Run path --help and fail the test unless it exits with 0 and each of the
+ * strings after path (up to a NULL) occurs in its stdout. */
+void assert_help_mentions(const char *path, ...) __attribute__((sentinel));
+
+/* Run argv and fail the test unless it is a usage error: exit status 2,
+ * nothing on stdout, a stderr that starts with message and contains each
+ * of the strings after message (up to a NULL). */
+void assert_usage_error(char *const argv[], const char *message, ...) __attribute__((sentinel));
+
 /* Wait until the unix socket at path accepts a connection.  Fails the
  * test with p's stderr if p exits first or timeout_ms passes. */
 void proc_wait_for_socket(struct proc *p, const char *path, int timeout_ms);

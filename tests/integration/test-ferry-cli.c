@@ -14,14 +14,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "common/macros.h"
 #include "common/strbuf.h"
-#include "proc.h"
+#include "ferryd-fixture.h"
 
 #ifndef FERRYD_PATH
 #error "FERRYD_PATH must name the ferryd binary under test"
@@ -30,15 +29,9 @@
 #error "FERRY_PATH must name the ferry binary under test"
 #endif
 
-#define START_TIMEOUT_MS 20000
-#define STOP_TIMEOUT_MS 20000
-
 struct fixture {
-        char *dir;
-        char *data_dir;
-        char *socket_path;
-        struct proc ferryd;
-        struct proc fake;       /* a forked fake server */
+        struct ferryd_fixture *server;  /* the real ferryd, or the fake's socket path */
+        struct proc fake;               /* a forked fake server */
 };
 
 static int setup(void **state)
@@ -46,9 +39,7 @@ static int setup(void **state)
         struct fixture *f = calloc(1, sizeof(*f));
 
         assert_non_null(f);
-        f->dir = tmpdir_new();
-        assert_non_null(f->data_dir = strjoin(f->dir, "/data", NULL));
-        assert_non_null(f->socket_path = strjoin(f->data_dir, "/unix.socket", NULL));
+        f->server = ferryd_fixture_new(FERRYD_PATH);
         *state = f;
         return 0;
 }
@@ -56,37 +47,29 @@ static int setup(void **state)
 static int teardown(void **state)
 {
         struct fixture *f = *state;
-        /* Stopped the way systemd does it: a leak found by the sanitizers
-         * or a crash on the way out fails the test. */
-        int r = proc_terminate(&f->ferryd, STOP_TIMEOUT_MS) == 0 ? 0 : -1;
+        int r = ferryd_fixture_stop(f->server);
 
         unsetenv("FERRY_DIR");
-        proc_cleanup(&f->ferryd);
         proc_cleanup(&f->fake);
-        tmpdir_remove(f->dir);
-        free(f->socket_path);
-        free(f->data_dir);
-        free(f->dir);
+        ferryd_fixture_free(f->server);
         free(f);
         return r;
 }
 
-static void start_ferryd(struct fixture *f)
+/* ferry --socket <the fixture's socket> info */
+static int run_info(struct fixture *f, char **ret_stdout, char **ret_stderr)
 {
-        proc_start(&f->ferryd, (char *const[]) { FERRYD_PATH, "--data-dir", f->data_dir, NULL });
-        proc_wait_for_socket(&f->ferryd, f->socket_path, START_TIMEOUT_MS);
+        return proc_run((char *const[]) { FERRY_PATH, "--socket", f->server->socket_path, "info", NULL }, ret_stdout,
+                        ret_stderr);
 }
 
-static int bind_socket(const char *path)
+static void assert_cannot_connect(struct fixture *f, const char *err, const char *reason)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        int fd;
+        _cleanup_free_ char *expected = NULL;
 
-        assert_true(strlen(path) < sizeof(sa.sun_path));
-        memcpy(sa.sun_path, path, strlen(path));
-        assert_true((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0);
-        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
-        return fd;
+        assert_non_null(expected = strjoin("ferry: error: Cannot connect to ferryd at '", f->server->socket_path, "': ",
+                                           reason, ". Is ferryd running?\n", NULL));
+        assert_string_equal(err, expected);
 }
 
 /*
@@ -104,8 +87,7 @@ static void start_fake_ferryd(struct fixture *f, const char *status, const char 
                              "HTTP/1.1 %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
                              "Connection: close\r\n\r\n%s",
                              status, strlen(body), body) > 0);
-        assert_int_equal(mkdir(f->data_dir, 0700), 0);
-        fd = bind_socket(f->socket_path);
+        fd = ferryd_fixture_bind_socket(f->server);
         assert_int_equal(listen(fd, 1), 0);
 
         pid = fork();
@@ -140,10 +122,8 @@ static void test_info_prints_the_server_as_yaml(void **state)
         struct fixture *f = *state;
         _cleanup_free_ char *out = NULL, *err = NULL, *data_dir_line = NULL, *pid_line = NULL;
 
-        start_ferryd(f);
-        assert_int_equal(proc_run((char *const[]) { FERRY_PATH, "--socket", f->socket_path, "info", NULL }, &out,
-                                  &err),
-                         0);
+        ferryd_fixture_start(f->server);
+        assert_int_equal(run_info(f, &out, &err), 0);
         assert_string_equal(err, "");
         assert_true(startswith(out, "api_version: '1.0'\n"));
         assert_contains(out, "\napi_status: development\n");
@@ -151,9 +131,9 @@ static void test_info_prints_the_server_as_yaml(void **state)
         assert_contains(out, "\nauth: trusted\n");
         assert_contains(out, "\napi_extensions: []\n");
         assert_contains(out, "\nenvironment:\n");
-        assert_non_null(data_dir_line = strjoin("\n  data_dir: ", f->data_dir, "\n", NULL));
+        assert_non_null(data_dir_line = strjoin("\n  data_dir: ", f->server->data_dir, "\n", NULL));
         assert_contains(out, data_dir_line);
-        assert_true(asprintf(&pid_line, "\n  pid: %d\n", (int) f->ferryd.pid) > 0);
+        assert_true(asprintf(&pid_line, "\n  pid: %d\n", (int) f->server->ferryd.pid) > 0);
         assert_contains(out, pid_line);
 }
 
@@ -162,10 +142,10 @@ static void test_info_finds_the_socket_through_ferry_dir(void **state)
         struct fixture *f = *state;
         _cleanup_free_ char *out = NULL, *data_dir_line = NULL;
 
-        start_ferryd(f);
-        assert_int_equal(setenv("FERRY_DIR", f->data_dir, 1), 0);
+        ferryd_fixture_start(f->server);
+        assert_int_equal(setenv("FERRY_DIR", f->server->data_dir, 1), 0);
         assert_int_equal(proc_run((char *const[]) { FERRY_PATH, "info", NULL }, &out, NULL), 0);
-        assert_non_null(data_dir_line = strjoin("\n  data_dir: ", f->data_dir, "\n", NULL));
+        assert_non_null(data_dir_line = strjoin("\n  data_dir: ", f->server->data_dir, "\n", NULL));
         assert_contains(out, data_dir_line);
 }
 
@@ -174,45 +154,34 @@ static void test_socket_option_wins_over_ferry_dir(void **state)
         struct fixture *f = *state;
         _cleanup_free_ char *out = NULL, *bogus = NULL;
 
-        start_ferryd(f);
-        assert_non_null(bogus = strjoin(f->dir, "/elsewhere", NULL));
+        ferryd_fixture_start(f->server);
+        assert_non_null(bogus = strjoin(f->server->dir, "/elsewhere", NULL));
         assert_int_equal(setenv("FERRY_DIR", bogus, 1), 0);
-        assert_int_equal(proc_run((char *const[]) { FERRY_PATH, "--socket", f->socket_path, "info", NULL }, &out,
-                                  NULL),
-                         0);
+        assert_int_equal(run_info(f, &out, NULL), 0);
         assert_contains(out, "auth: trusted\n");
 }
 
 static void test_info_without_ferryd_asks_whether_it_runs(void **state)
 {
         struct fixture *f = *state;
-        _cleanup_free_ char *out = NULL, *err = NULL, *expected = NULL;
+        _cleanup_free_ char *out = NULL, *err = NULL;
 
-        assert_int_equal(proc_run((char *const[]) { FERRY_PATH, "--socket", f->socket_path, "info", NULL }, &out,
-                                  &err),
-                         1);
+        assert_int_equal(run_info(f, &out, &err), 1);
         assert_string_equal(out, "");
-        assert_non_null(expected = strjoin("ferry: error: Cannot connect to ferryd at '", f->socket_path,
-                                           "': No such file or directory. Is ferryd running?\n", NULL));
-        assert_string_equal(err, expected);
+        assert_cannot_connect(f, err, "No such file or directory");
 }
 
 static void test_info_on_a_stale_socket_says_connection_refused(void **state)
 {
         struct fixture *f = *state;
-        _cleanup_free_ char *err = NULL, *expected = NULL;
+        _cleanup_free_ char *err = NULL;
         _cleanup_close_ int fd = -EBADF;
 
         /* Bound, never listening: what a killed ferryd leaves. */
-        assert_int_equal(mkdir(f->data_dir, 0700), 0);
-        fd = bind_socket(f->socket_path);
+        fd = ferryd_fixture_bind_socket(f->server);
 
-        assert_int_equal(proc_run((char *const[]) { FERRY_PATH, "--socket", f->socket_path, "info", NULL }, NULL,
-                                  &err),
-                         1);
-        assert_non_null(expected = strjoin("ferry: error: Cannot connect to ferryd at '", f->socket_path,
-                                           "': Connection refused. Is ferryd running?\n", NULL));
-        assert_string_equal(err, expected);
+        assert_int_equal(run_info(f, NULL, &err), 1);
+        assert_cannot_connect(f, err, "Connection refused");
 }
 
 static void test_info_shows_the_message_of_an_error_envelope(void **state)
@@ -224,9 +193,7 @@ static void test_info_shows_the_message_of_an_error_envelope(void **state)
                           "{\"type\":\"error\",\"status\":\"\",\"status_code\":0,\"operation\":\"\","
                           "\"error_code\":403,\"error\":\"Not authorized\",\"metadata\":null}");
 
-        assert_int_equal(proc_run((char *const[]) { FERRY_PATH, "--socket", f->socket_path, "info", NULL }, &out,
-                                  &err),
-                         1);
+        assert_int_equal(run_info(f, &out, &err), 1);
         assert_string_equal(out, "");
         assert_string_equal(err, "ferry: error: Not authorized\n");
 }
@@ -238,42 +205,30 @@ static void test_info_rejects_an_answer_that_is_not_an_envelope(void **state)
 
         start_fake_ferryd(f, "200 OK", "hello");
 
-        assert_int_equal(proc_run((char *const[]) { FERRY_PATH, "--socket", f->socket_path, "info", NULL }, NULL,
-                                  &err),
-                         1);
+        assert_int_equal(run_info(f, NULL, &err), 1);
         assert_string_equal(err,
                             "ferry: error: The answer of ferryd to GET /1.0 (HTTP 200) is not a ferryd envelope\n");
 }
 
 static void test_unknown_command_prints_usage_on_stderr(void **state)
 {
-        _cleanup_free_ char *out = NULL, *err = NULL;
-
         (void) state;
-        assert_int_equal(proc_run((char *const[]) { FERRY_PATH, "bogus", NULL }, &out, &err), 2);
-        assert_string_equal(out, "");
-        assert_true(startswith(err, "ferry: Unknown command 'bogus'\n"));
-        assert_contains(err, "Usage: ferry [--socket PATH] COMMAND [ARGS...]");
-        assert_contains(err, "\n  info ");
+        assert_usage_error((char *const[]) { FERRY_PATH, "bogus", NULL }, "ferry: Unknown command 'bogus'\n",
+                           "Usage: ferry [--socket PATH] COMMAND [ARGS...]", "\n  info ", NULL);
 }
 
 static void test_missing_command_prints_usage_on_stderr(void **state)
 {
-        _cleanup_free_ char *out = NULL, *err = NULL;
-
         (void) state;
-        assert_int_equal(proc_run((char *const[]) { FERRY_PATH, NULL }, &out, &err), 2);
-        assert_string_equal(out, "");
-        assert_true(startswith(err, "ferry: A command is required\n"));
-        assert_contains(err, "Usage: ferry [--socket PATH] COMMAND [ARGS...]");
+        assert_usage_error((char *const[]) { FERRY_PATH, NULL }, "ferry: A command is required\n",
+                           "Usage: ferry [--socket PATH] COMMAND [ARGS...]", NULL);
 }
 
 static void test_info_takes_no_arguments(void **state)
 {
-        _cleanup_free_ char *err = NULL;
+        _cleanup_free_ char *err = proc_run_stderr(2, (char *const[]) { FERRY_PATH, "info", "extra", NULL });
 
         (void) state;
-        assert_int_equal(proc_run((char *const[]) { FERRY_PATH, "info", "extra", NULL }, NULL, &err), 2);
         assert_string_equal(err,
                             "ferry: 'ferry info' takes no arguments\n"
                             "Try 'ferry --help' for more information.\n");
@@ -281,32 +236,23 @@ static void test_info_takes_no_arguments(void **state)
 
 static void test_command_help_describes_the_command(void **state)
 {
-        _cleanup_free_ char *out = NULL;
+        _cleanup_free_ char *out = proc_run_stdout(0, (char *const[]) { FERRY_PATH, "info", "--help", NULL });
 
         (void) state;
-        assert_int_equal(proc_run((char *const[]) { FERRY_PATH, "info", "--help", NULL }, &out, NULL), 0);
         assert_true(startswith(out, "Usage: ferry info\n\n"));
         assert_contains(out, "GET /1.0");
 }
 
 static void test_help_lists_commands_and_options(void **state)
 {
-        _cleanup_free_ char *out = NULL;
-
         (void) state;
-        assert_int_equal(proc_run((char *const[]) { FERRY_PATH, "--help", NULL }, &out, NULL), 0);
-        assert_contains(out, "Commands:\n  info ");
-        assert_contains(out, "--socket PATH");
-        assert_contains(out, "$FERRY_DIR/unix.socket");
+        assert_help_mentions(FERRY_PATH, "Commands:\n  info ", "--socket PATH", "$FERRY_DIR/unix.socket", NULL);
 }
 
 static void test_version_prints_name_and_version(void **state)
 {
-        _cleanup_free_ char *out = NULL;
-
         (void) state;
-        assert_int_equal(proc_run((char *const[]) { FERRY_PATH, "--version", NULL }, &out, NULL), 0);
-        assert_string_equal(out, "ferry " FERRY_VERSION "\n");
+        assert_version_output(FERRY_PATH, "ferry");
 }
 
 int main(void)
@@ -321,12 +267,12 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_info_shows_the_message_of_an_error_envelope, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_info_rejects_an_answer_that_is_not_an_envelope, setup,
                                                 teardown),
-                cmocka_unit_test_setup_teardown(test_unknown_command_prints_usage_on_stderr, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_missing_command_prints_usage_on_stderr, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_info_takes_no_arguments, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_command_help_describes_the_command, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_help_lists_commands_and_options, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_version_prints_name_and_version, setup, teardown),
+                cmocka_unit_test(test_unknown_command_prints_usage_on_stderr),
+                cmocka_unit_test(test_missing_command_prints_usage_on_stderr),
+                cmocka_unit_test(test_info_takes_no_arguments),
+                cmocka_unit_test(test_command_help_describes_the_command),
+                cmocka_unit_test(test_help_lists_commands_and_options),
+                cmocka_unit_test(test_version_prints_name_and_version),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

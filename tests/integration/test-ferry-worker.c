@@ -22,19 +22,15 @@
 
 static void test_version_prints_name_and_version(void **state)
 {
-        _cleanup_free_ char *out = NULL;
-
         (void) state;
-        assert_int_equal(proc_run((char *const[]) { FERRY_WORKER_PATH, "--version", NULL }, &out, NULL), 0);
-        assert_string_equal(out, "ferry-worker " FERRY_VERSION "\n");
+        assert_version_output(FERRY_WORKER_PATH, "ferry-worker");
 }
 
 static void test_help_says_the_commands_are_not_there_yet(void **state)
 {
-        _cleanup_free_ char *out = NULL;
+        _cleanup_free_ char *out = proc_run_stdout(0, (char *const[]) { FERRY_WORKER_PATH, "--help", NULL });
 
         (void) state;
-        assert_int_equal(proc_run((char *const[]) { FERRY_WORKER_PATH, "--help", NULL }, &out, NULL), 0);
         assert_true(startswith(out, "Usage: ferry-worker --help | --version\n"));
         assert_contains(out, "'copy' and 'agent'");
         assert_contains(out, "arrive with ferry's disk copy engine");
@@ -42,32 +38,25 @@ static void test_help_says_the_commands_are_not_there_yet(void **state)
 
 static void test_copy_is_a_usage_error_for_now(void **state)
 {
-        _cleanup_free_ char *out = NULL, *err = NULL;
-
         (void) state;
-        assert_int_equal(proc_run((char *const[]) { FERRY_WORKER_PATH, "copy", "nbd://x", "/dev/null", NULL }, &out,
-                                  &err),
-                         2);
-        assert_string_equal(out, "");
-        assert_true(startswith(err, "ferry-worker: Unknown command 'copy': this release has no commands yet\n"));
-        assert_contains(err, "Usage: ferry-worker");
+        assert_usage_error((char *const[]) { FERRY_WORKER_PATH, "copy", "nbd://x", "/dev/null", NULL },
+                           "ferry-worker: Unknown command 'copy': this release has no commands yet\n",
+                           "Usage: ferry-worker", NULL);
 }
 
 static void test_no_command_is_a_usage_error(void **state)
 {
-        _cleanup_free_ char *err = NULL;
+        _cleanup_free_ char *err = proc_run_stderr(2, (char *const[]) { FERRY_WORKER_PATH, NULL });
 
         (void) state;
-        assert_int_equal(proc_run((char *const[]) { FERRY_WORKER_PATH, NULL }, NULL, &err), 2);
         assert_true(startswith(err, "ferry-worker: A command is required, and this release has none yet\n"));
 }
 
 static void test_unknown_option_is_a_usage_error(void **state)
 {
-        _cleanup_free_ char *err = NULL;
+        _cleanup_free_ char *err = proc_run_stderr(2, (char *const[]) { FERRY_WORKER_PATH, "--frobnicate", NULL });
 
         (void) state;
-        assert_int_equal(proc_run((char *const[]) { FERRY_WORKER_PATH, "--frobnicate", NULL }, NULL, &err), 2);
         assert_contains(err, "Try 'ferry-worker --help' for more information.\n");
 }
 

@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -26,59 +25,29 @@
 #include "common/json.h"
 #include "common/macros.h"
 #include "common/strbuf.h"
-#include "proc.h"
+#include "ferryd-fixture.h"
 
 #ifndef FERRYD_PATH
 #error "FERRYD_PATH must name the ferryd binary under test"
 #endif
 
-#define START_TIMEOUT_MS 20000
-#define STOP_TIMEOUT_MS 20000
-
-
-struct fixture {
-        char *dir;              /* temporary, removed in teardown */
-        char *data_dir;         /* <dir>/data: ferryd creates it */
-        char *socket_path;      /* <data_dir>/unix.socket */
-        struct proc ferryd;
-};
-
 static int setup(void **state)
 {
-        struct fixture *f = calloc(1, sizeof(*f));
-
-        assert_non_null(f);
-        f->dir = tmpdir_new();
-        assert_non_null(f->data_dir = strjoin(f->dir, "/data", NULL));
-        assert_non_null(f->socket_path = strjoin(f->data_dir, "/unix.socket", NULL));
-        *state = f;
+        *state = ferryd_fixture_new(FERRYD_PATH);
         return 0;
 }
 
 static int teardown(void **state)
 {
-        struct fixture *f = *state;
-        /* Stopped the way systemd does it: a leak found by the sanitizers
-         * or a crash on the way out fails the test. */
-        int r = proc_terminate(&f->ferryd, STOP_TIMEOUT_MS) == 0 ? 0 : -1;
+        struct ferryd_fixture *f = *state;
+        int r = ferryd_fixture_stop(f);
 
-        proc_cleanup(&f->ferryd);
-        tmpdir_remove(f->dir);
-        free(f->socket_path);
-        free(f->data_dir);
-        free(f->dir);
-        free(f);
+        ferryd_fixture_free(f);
         return r;
 }
 
-static void start_ferryd(struct fixture *f)
-{
-        proc_start(&f->ferryd, (char *const[]) { FERRYD_PATH, "--data-dir", f->data_dir, NULL });
-        proc_wait_for_socket(&f->ferryd, f->socket_path, START_TIMEOUT_MS);
-}
-
 /* Run a second ferryd on the same data directory to completion. */
-static int run_ferryd(struct fixture *f, char **ret_stderr)
+static int run_ferryd(struct ferryd_fixture *f, char **ret_stderr)
 {
         return proc_run((char *const[]) { FERRYD_PATH, "--data-dir", f->data_dir, NULL }, NULL, ret_stderr);
 }
@@ -142,13 +111,13 @@ static void assert_error_envelope(const json_t *v, int code, const char *message
 
 static void test_get_1_0_answers_a_sync_envelope_describing_the_server(void **state)
 {
-        struct fixture *f = *state;
+        struct ferryd_fixture *f = *state;
         _cleanup_json_ json_t *v = NULL;
         char hostname[HOST_NAME_MAX + 1] = {};
         json_t *m, *env, *ext;
         long status;
 
-        start_ferryd(f);
+        ferryd_fixture_start(f);
         v = request(f->socket_path, "GET", "/1.0", NULL, &status);
 
         assert_int_equal(status, 200);
@@ -179,11 +148,11 @@ static void test_get_1_0_answers_a_sync_envelope_describing_the_server(void **st
 
 static void test_unknown_path_answers_404_error_envelope(void **state)
 {
-        struct fixture *f = *state;
+        struct ferryd_fixture *f = *state;
         _cleanup_json_ json_t *v = NULL;
         long status;
 
-        start_ferryd(f);
+        ferryd_fixture_start(f);
         v = request(f->socket_path, "GET", "/1.0/nope", NULL, &status);
 
         assert_int_equal(status, 404);
@@ -192,11 +161,11 @@ static void test_unknown_path_answers_404_error_envelope(void **state)
 
 static void test_method_without_handler_answers_405_error_envelope(void **state)
 {
-        struct fixture *f = *state;
+        struct ferryd_fixture *f = *state;
         _cleanup_json_ json_t *v = NULL;
         long status;
 
-        start_ferryd(f);
+        ferryd_fixture_start(f);
         v = request(f->socket_path, "POST", "/1.0", "{\"config\": {}}", &status);
 
         assert_int_equal(status, 405);
@@ -205,14 +174,14 @@ static void test_method_without_handler_answers_405_error_envelope(void **state)
 
 static void test_one_connection_serves_several_requests(void **state)
 {
-        struct fixture *f = *state;
+        struct ferryd_fixture *f = *state;
         _cleanup_free_ char *endpoint = NULL;
         _cleanup_http_client_ struct http_client *c = NULL;
         struct ferry_error err = {};
         const char *paths[] = { "/1.0", "/1.0/nope", "/", "/1.0/" };
         const long expected[] = { 200, 404, 200, 200 };
 
-        start_ferryd(f);
+        ferryd_fixture_start(f);
         assert_non_null(endpoint = strjoin("unix://", f->socket_path, NULL));
         assert_non_null(c = http_client_new(&(struct http_client_config) { .endpoint = endpoint }, &err));
 
@@ -229,16 +198,13 @@ static void test_one_connection_serves_several_requests(void **state)
 
 static void test_missing_data_dir_is_created_private_with_socket_mode_0660(void **state)
 {
-        struct fixture *f = *state;
+        struct ferryd_fixture *f = *state;
         struct stat st;
 
         /* Two levels that do not exist yet. */
-        free(f->data_dir);
-        free(f->socket_path);
-        assert_non_null(f->data_dir = strjoin(f->dir, "/var/ferry", NULL));
-        assert_non_null(f->socket_path = strjoin(f->data_dir, "/unix.socket", NULL));
+        ferryd_fixture_set_data_dir(f, "var/ferry");
 
-        start_ferryd(f);
+        ferryd_fixture_start(f);
 
         assert_int_equal(stat(f->data_dir, &st), 0);
         assert_true(S_ISDIR(st.st_mode));
@@ -250,12 +216,12 @@ static void test_missing_data_dir_is_created_private_with_socket_mode_0660(void 
 
 static void test_second_ferryd_on_the_same_data_dir_refuses_to_start(void **state)
 {
-        struct fixture *f = *state;
+        struct ferryd_fixture *f = *state;
         _cleanup_free_ char *err = NULL, *expected = NULL;
         _cleanup_json_ json_t *v = NULL;
         long status;
 
-        start_ferryd(f);
+        ferryd_fixture_start(f);
 
         assert_int_equal(run_ferryd(f, &err), 1);
         assert_true(asprintf(&expected, "ferryd: error: Another ferryd (pid %d) is already running on '%s'\n",
@@ -268,43 +234,28 @@ static void test_second_ferryd_on_the_same_data_dir_refuses_to_start(void **stat
         assert_int_equal(status, 200);
 }
 
-/* A socket file nobody listens on, as a killed ferryd leaves behind. */
-static void make_stale_socket(const char *path)
-{
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        _cleanup_close_ int fd = -EBADF;
-
-        memcpy(sa.sun_path, path, strlen(path));
-        assert_true((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0);
-        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
-}
-
 static void test_stale_socket_file_is_replaced(void **state)
 {
-        struct fixture *f = *state;
+        struct ferryd_fixture *f = *state;
         _cleanup_json_ json_t *v = NULL;
         long status;
 
-        assert_int_equal(mkdir(f->data_dir, 0700), 0);
-        make_stale_socket(f->socket_path);
+        /* Bound, never listening: what a killed ferryd leaves behind. */
+        close(ferryd_fixture_bind_socket(f));
 
-        start_ferryd(f);
+        ferryd_fixture_start(f);
         v = request(f->socket_path, "GET", "/1.0", NULL, &status);
         assert_int_equal(status, 200);
 }
 
 static void test_other_listener_on_the_socket_path_makes_ferryd_refuse(void **state)
 {
-        struct fixture *f = *state;
+        struct ferryd_fixture *f = *state;
         _cleanup_free_ char *err = NULL, *expected = NULL;
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
 
-        assert_int_equal(mkdir(f->data_dir, 0700), 0);
-        memcpy(sa.sun_path, f->socket_path, strlen(f->socket_path));
-        assert_true((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0);
-        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        fd = ferryd_fixture_bind_socket(f);
         assert_int_equal(listen(fd, 1), 0);
 
         assert_int_equal(run_ferryd(f, &err), 1);
@@ -319,7 +270,7 @@ static void test_other_listener_on_the_socket_path_makes_ferryd_refuse(void **st
 
 static void test_file_that_is_not_a_socket_makes_ferryd_refuse(void **state)
 {
-        struct fixture *f = *state;
+        struct ferryd_fixture *f = *state;
         _cleanup_free_ char *err = NULL, *expected = NULL;
         FILE *file;
         struct stat st;
@@ -336,14 +287,14 @@ static void test_file_that_is_not_a_socket_makes_ferryd_refuse(void **state)
         assert_true(S_ISREG(st.st_mode));
 }
 
-static void assert_signal_stops_ferryd_cleanly(struct fixture *f, int sig, const char *name)
+static void assert_signal_stops_ferryd_cleanly(struct ferryd_fixture *f, int sig, const char *name)
 {
         _cleanup_free_ char *err = NULL, *listening = NULL, *stopping = NULL;
         struct stat st;
 
-        start_ferryd(f);
+        ferryd_fixture_start(f);
         assert_int_equal(kill(f->ferryd.pid, sig), 0);
-        assert_int_equal(proc_wait(&f->ferryd, STOP_TIMEOUT_MS), 0);
+        assert_int_equal(proc_wait(&f->ferryd, FERRYD_STOP_TIMEOUT_MS), 0);
 
         assert_int_equal(lstat(f->socket_path, &st), -1);
         assert_int_equal(errno, ENOENT);
@@ -367,14 +318,12 @@ static void test_sigint_stops_ferryd_and_removes_the_socket(void **state)
 
 static void test_unknown_log_level_is_a_usage_error(void **state)
 {
-        struct fixture *f = *state;
+        struct ferryd_fixture *f = *state;
         _cleanup_free_ char *err = NULL;
         struct stat st;
 
-        assert_int_equal(proc_run((char *const[]) { FERRYD_PATH, "--data-dir", f->data_dir, "--log-level", "loud",
-                                                    NULL },
-                                  NULL, &err),
-                         2);
+        err = proc_run_stderr(2, (char *const[]) { FERRYD_PATH, "--data-dir", f->data_dir, "--log-level", "loud",
+                                                   NULL });
         assert_string_equal(err,
                             "ferryd: Unknown log level 'loud': use error, warning, info or debug\n"
                             "Try 'ferryd --help' for more information.\n");
@@ -384,10 +333,9 @@ static void test_unknown_log_level_is_a_usage_error(void **state)
 
 static void test_unexpected_argument_is_a_usage_error(void **state)
 {
-        _cleanup_free_ char *err = NULL;
+        _cleanup_free_ char *err = proc_run_stderr(2, (char *const[]) { FERRYD_PATH, "start", NULL });
 
         (void) state;
-        assert_int_equal(proc_run((char *const[]) { FERRYD_PATH, "start", NULL }, NULL, &err), 2);
         assert_string_equal(err,
                             "ferryd: Unexpected argument 'start'\n"
                             "Try 'ferryd --help' for more information.\n");
@@ -395,25 +343,15 @@ static void test_unexpected_argument_is_a_usage_error(void **state)
 
 static void test_version_prints_name_and_version(void **state)
 {
-        _cleanup_free_ char *out = NULL;
-
         (void) state;
-        assert_int_equal(proc_run((char *const[]) { FERRYD_PATH, "--version", NULL }, &out, NULL), 0);
-        assert_string_equal(out, "ferryd " FERRY_VERSION "\n");
+        assert_version_output(FERRYD_PATH, "ferryd");
 }
 
 static void test_help_names_options_socket_and_man_page(void **state)
 {
-        _cleanup_free_ char *out = NULL;
-
         (void) state;
-        assert_int_equal(proc_run((char *const[]) { FERRYD_PATH, "--help", NULL }, &out, NULL), 0);
-        assert_contains(out, "Usage: ferryd [OPTIONS]");
-        assert_contains(out, "--data-dir DIR");
-        assert_contains(out, "--log-level LEVEL");
-        assert_contains(out, "--syslog");
-        assert_contains(out, "DIR/unix.socket");
-        assert_contains(out, "man ferryd");
+        assert_help_mentions(FERRYD_PATH, "Usage: ferryd [OPTIONS]", "--data-dir DIR", "--log-level LEVEL", "--syslog",
+                             "DIR/unix.socket", "man ferryd", NULL);
 }
 
 int main(void)
@@ -437,9 +375,9 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_sigterm_stops_ferryd_and_removes_the_socket, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sigint_stops_ferryd_and_removes_the_socket, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_unknown_log_level_is_a_usage_error, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_unexpected_argument_is_a_usage_error, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_version_prints_name_and_version, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_help_names_options_socket_and_man_page, setup, teardown),
+                cmocka_unit_test(test_unexpected_argument_is_a_usage_error),
+                cmocka_unit_test(test_version_prints_name_and_version),
+                cmocka_unit_test(test_help_names_options_socket_and_man_page),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
