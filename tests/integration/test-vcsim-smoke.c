@@ -4,19 +4,26 @@
  * pinned certificate: RetrieveServiceContent, Login opening a cookie session,
  * and the InvalidLogin fault for a wrong password.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include <cmocka.h>
+#include <jansson.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
 #include "common/http.h"
+#include "common/json.h"
 #include "common/macros.h"
 #include "common/strbuf.h"
 #include "lab.h"
@@ -232,12 +239,120 @@ static void test_login_with_wrong_password_is_an_invalid_login_fault(void **stat
         assert_string_equal(fault, "InvalidLoginFault");
 }
 
+/* Count the nodes matching xpath. */
+static int xpath_count(xmlDoc *doc, const char *xpath)
+{
+        xmlXPathContext *ctx = xmlXPathNewContext(doc);
+        xmlXPathObject *obj;
+        int n = 0;
+
+        xmlXPathRegisterNs(ctx, BAD_CAST "vim", BAD_CAST "urn:vim25");
+        obj = xmlXPathEvalExpression(BAD_CAST xpath, ctx);
+        if (obj && obj->nodesetval)
+                n = obj->nodesetval->nodeNr;
+        xmlXPathFreeObject(obj);
+        xmlXPathFreeContext(ctx);
+        return n;
+}
+
+static uint64_t xpath_u64(xmlDoc *doc, const char *xpath)
+{
+        _cleanup_free_ char *text = xpath_text(doc, xpath);
+
+        if (!text)
+                fail_msg("No '%s' in the answer", xpath);
+        return strtoull(text, NULL, 10);
+}
+
+/*
+ * The lab's QueryChangedDiskAreas pages like vSphere: at most 2000 areas
+ * per answer, the caller continues at startOffset + length until the
+ * disk's capacity.  4500 areas must come back as 2000 + 2000 + 500.
+ */
+static void test_changed_disk_areas_come_in_pages_of_2000(void **state)
+{
+        _cleanup_http_client_ struct http_client *c = vcsim_client();
+        _cleanup_xmldoc_ xmlDoc *sc = NULL, *doc = NULL;
+        _cleanup_free_ char *sm = NULL, *disks_text = NULL, *vm_dir = NULL;
+        _cleanup_json_ json_t *disks = NULL;
+        json_t *disk = NULL, *d;
+        json_error_t jerr;
+        uint64_t capacity, offset = 0, total = 0;
+        int pages[8], npages = 0;
+        long status;
+        size_t i;
+        FILE *f;
+
+        (void) state;
+        disks_text = lab_read_file(lab_env("LAB_VCSIM_DISKS"), NULL);
+        assert_non_null(disks = json_loads(disks_text, 0, &jerr));
+        json_array_foreach(disks, i, d) {
+                if (json_string_value(json_object_get(d, "change_id")) &&
+                    json_integer_value(json_object_get(d, "capacity_bytes")) >= (64 << 20) &&
+                    streq_ptr(json_string_value(json_object_get(d, "disk_mode")), "persistent")) {
+                        disk = d;
+                        break;
+                }
+        }
+        if (!disk)
+                fail_msg("The lab model has no CBT-enabled persistent disk of 64 MiB or more");
+        capacity = (uint64_t) json_integer_value(json_object_get(disk, "capacity_bytes"));
+
+        /* 4500 changed 4 KiB blocks, one every 8 KiB, in <changes>/<vm>/diskN.json. */
+        assert_non_null(vm_dir = strjoin(lab_env("LAB_VCSIM_CHANGES"), "/",
+                                         json_string_value(json_object_get(disk, "vm")), NULL));
+        if (mkdir(vm_dir, 0755) < 0 && errno != EEXIST)
+                fail_msg("Cannot create '%s': %s", vm_dir, strerror(errno));
+        assert_non_null(f = fopen(json_string_value(json_object_get(disk, "changes_path")), "we"));
+        fputs("{\"areas\": [", f);
+        for (int a = 0; a < 4500; a++)
+                fprintf(f, "%s{\"start\": %d, \"length\": 4096}", a ? "," : "", a * 8192);
+        fputs("]}\n", f);
+        assert_int_equal(fclose(f), 0);
+
+        sc = retrieve_service_content(c);
+        assert_non_null(sm = xpath_text(sc, "//vim:returnval/vim:sessionManager"));
+        xmlFreeDoc(login(c, sm, lab_env("LAB_VCSIM_USERNAME"), lab_env("LAB_VCSIM_PASSWORD"), &status));
+        assert_int_equal(status, 200);
+
+        while (offset < capacity) {
+                char body[1024];
+                uint64_t start, length;
+
+                snprintf(body, sizeof(body),
+                         "<vim25:QueryChangedDiskAreas><vim25:_this type=\"VirtualMachine\">%s</vim25:_this>"
+                         "<vim25:deviceKey>%lld</vim25:deviceKey><vim25:startOffset>%" PRIu64 "</vim25:startOffset>"
+                         "<vim25:changeId>%s</vim25:changeId></vim25:QueryChangedDiskAreas>",
+                         json_string_value(json_object_get(disk, "moref")),
+                         (long long) json_integer_value(json_object_get(disk, "device_key")), offset,
+                         json_string_value(json_object_get(disk, "change_id")));
+                doc = soap_call(c, body, &status);
+                assert_int_equal(status, 200);
+                start = xpath_u64(doc, "//vim:returnval/vim:startOffset");
+                length = xpath_u64(doc, "//vim:returnval/vim:length");
+                assert_int_equal(start, offset);
+                assert_true(length > 0);
+                assert_true(npages < (int) ELEMENTSOF(pages));
+                pages[npages] = xpath_count(doc, "//vim:returnval/vim:changedArea");
+                total += (uint64_t) pages[npages++];
+                offset = start + length;
+                xmlFreeDoc(TAKE_PTR(doc));
+        }
+
+        assert_int_equal(total, 4500);
+        assert_int_equal(npages, 3);
+        assert_int_equal(pages[0], 2000);
+        assert_int_equal(pages[1], 2000);
+        assert_int_equal(pages[2], 500);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_service_content_names_a_vcenter_and_its_managers),
                 cmocka_unit_test(test_login_opens_a_cookie_session),
                 cmocka_unit_test(test_login_with_wrong_password_is_an_invalid_login_fault),
+                cmocka_unit_test(test_changed_disk_areas_come_in_pages_of_2000),
         };
 
         return cmocka_run_group_tests(tests, setup_endpoint, NULL);
