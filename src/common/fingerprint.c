@@ -65,6 +65,17 @@ int fingerprint_from_der(const void *der, size_t len, char ret[static FINGERPRIN
         return 0;
 }
 
+int fingerprint_from_x509(X509 *cert, char ret[static FINGERPRINT_HEX_SIZE])
+{
+        unsigned char digest[EVP_MAX_MD_SIZE];
+        unsigned digest_len = 0;
+
+        if (!cert || !X509_digest(cert, EVP_sha256(), digest, &digest_len) || digest_len != 32)
+                return -EINVAL;
+        hex_encode(digest, digest_len, ret, FINGERPRINT_HEX_SIZE);
+        return 0;
+}
+
 static bool pem_is_certificate(const char *name)
 {
         return streq(name, PEM_STRING_X509) || streq(name, PEM_STRING_X509_OLD);

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <openssl/x509.h>
+
 #include "common/error.h"
 
 /* 64 hex digits and the NUL. */
@@ -26,6 +28,9 @@ int fingerprint_from_pem(const char *pem, size_t len, char ret[static FINGERPRIN
 /* The same for a file: "Failed to read certificate '<path>': <errno text>". */
 int fingerprint_from_pem_file(const char *path, char ret[static FINGERPRINT_HEX_SIZE],
                               struct ferry_error *err);
+
+/* Fingerprint of a parsed certificate (a TLS peer's, say). */
+int fingerprint_from_x509(X509 *cert, char ret[static FINGERPRINT_HEX_SIZE]);
 
 /* Fingerprint of exactly one DER-encoded certificate. */
 int fingerprint_from_der(const void *der, size_t len, char ret[static FINGERPRINT_HEX_SIZE],

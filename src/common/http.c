@@ -170,55 +170,30 @@ void http_response_done(struct http_response *r)
 }
 
 /*
- * Pinning: OpenSSL calls this for every certificate of the chain, the leaf
- * (depth 0) last.  The chain may well be self-signed and unverifiable; only
- * the leaf matters, and it must match the pin exactly.
+ * OpenSSL calls this for every certificate of the chain, the leaf (depth 0)
+ * last.  The leaf's fingerprint is always recorded, for the "Confirm TLS
+ * fingerprint" flow.  Without a pin the verdict is OpenSSL's.  With a pin
+ * the chain may well be self-signed and unverifiable: only the leaf
+ * matters, and it must match the pin exactly.
  */
-static int pinned_verify_cb(int preverify_ok, X509_STORE_CTX *store)
+static int verify_cb(int preverify_ok, X509_STORE_CTX *store)
 {
         SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
         struct http_client *c = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int mdlen = 0;
-        X509 *cert;
+        bool leaf = X509_STORE_CTX_get_error_depth(store) == 0;
 
-        (void) preverify_ok;
-
-        if (X509_STORE_CTX_get_error_depth(store) > 0) {
-                X509_STORE_CTX_set_error(store, X509_V_OK);
-                return 1;
-        }
-
-        cert = X509_STORE_CTX_get_current_cert(store);
-        if (!cert || !X509_digest(cert, EVP_sha256(), md, &mdlen) || mdlen != 32)
+        if (leaf && fingerprint_from_x509(X509_STORE_CTX_get_current_cert(store), c->peer) < 0)
                 return 0;
-        hex_encode(md, mdlen, c->peer, sizeof(c->peer));
+        if (!c->pinned[0])
+                return preverify_ok;
 
-        if (!streq(c->peer, c->pinned)) {
+        if (leaf && !streq(c->peer, c->pinned)) {
                 c->pin_mismatch = true;
                 X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
                 return 0;
         }
         X509_STORE_CTX_set_error(store, X509_V_OK);
         return 1;
-}
-
-/* Without a pin, still record what the server presented (for the
- * "Confirm TLS fingerprint" flow) but leave the verdict to OpenSSL. */
-static int recording_verify_cb(int preverify_ok, X509_STORE_CTX *store)
-{
-        SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
-        struct http_client *c = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int mdlen = 0;
-        X509 *cert;
-
-        if (X509_STORE_CTX_get_error_depth(store) == 0) {
-                cert = X509_STORE_CTX_get_current_cert(store);
-                if (cert && X509_digest(cert, EVP_sha256(), md, &mdlen) && mdlen == 32)
-                        hex_encode(md, mdlen, c->peer, sizeof(c->peer));
-        }
-        return preverify_ok;
 }
 
 static CURLcode ssl_ctx_cb(CURL *curl, void *ssl_ctx, void *userdata)
@@ -228,7 +203,7 @@ static CURLcode ssl_ctx_cb(CURL *curl, void *ssl_ctx, void *userdata)
         (void) curl;
         SSL_CTX_set_app_data(ssl_ctx, c);
         SSL_CTX_set_min_proto_version(ssl_ctx, TLS1_2_VERSION);
-        SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_PEER, c->pinned[0] ? pinned_verify_cb : recording_verify_cb);
+        SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_PEER, verify_cb);
         return CURLE_OK;
 }
 

@@ -109,8 +109,9 @@ int json_get_bool(const json_t *obj, const char *key, bool required, bool *ret, 
         return 1;
 }
 
-int json_get_object(const json_t *obj, const char *key, bool required, json_t **ret,
-                    struct ferry_error *err)
+/* A present field of the given container type, or the error naming it. */
+static int json_get_container(const json_t *obj, const char *key, bool required, json_type type,
+                              json_t **ret, struct ferry_error *err)
 {
         json_t *v = NULL;
         int r;
@@ -118,27 +119,24 @@ int json_get_object(const json_t *obj, const char *key, bool required, json_t **
         r = json_lookup(obj, key, required, &v, err);
         if (r <= 0)
                 return r;
-        if (!json_is_object(v))
-                return ferry_error_set(err, -EINVAL, "Field '%s' must be an object", key);
+        if (json_typeof(v) != type)
+                return ferry_error_set(err, -EINVAL, "Field '%s' must be %s", key,
+                                       type == JSON_OBJECT ? "an object" : "an array");
 
         *ret = v;
         return 1;
 }
 
+int json_get_object(const json_t *obj, const char *key, bool required, json_t **ret,
+                    struct ferry_error *err)
+{
+        return json_get_container(obj, key, required, JSON_OBJECT, ret, err);
+}
+
 int json_get_array(const json_t *obj, const char *key, bool required, json_t **ret,
                    struct ferry_error *err)
 {
-        json_t *v = NULL;
-        int r;
-
-        r = json_lookup(obj, key, required, &v, err);
-        if (r <= 0)
-                return r;
-        if (!json_is_array(v))
-                return ferry_error_set(err, -EINVAL, "Field '%s' must be an array", key);
-
-        *ret = v;
-        return 1;
+        return json_get_container(obj, key, required, JSON_ARRAY, ret, err);
 }
 
 static bool string_in_list(const char *s, const char *const *list)

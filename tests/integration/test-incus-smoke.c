@@ -53,18 +53,46 @@ static const char *envelope_string(json_t *v, const char *path)
         return json_string_value(json_object_get(m, path));
 }
 
-static void test_get_server_over_unix_socket_is_trusted(void **state)
+/* A client of the lab's incusd over its unix socket. */
+static struct http_client *incus_unix_client(void)
 {
         _cleanup_free_ char *endpoint = NULL;
+        struct ferry_error err = {};
+        struct http_client *c;
+
+        assert_non_null(endpoint = strjoin("unix://", lab_env("LAB_INCUS_SOCKET"), NULL));
+        c = http_client_new(&(struct http_client_config) { .endpoint = endpoint }, &err);
+        if (!c)
+                fail_msg("%s", err.message);
+        return c;
+}
+
+/* A client of the lab's incusd over HTTPS, pinned to pin. */
+static struct http_client *incus_https_client(bool with_certificate, const char *pin)
+{
+        struct ferry_error err = {};
+        struct http_client *c;
+
+        c = http_client_new(&(struct http_client_config) {
+                                    .endpoint = lab_env("LAB_INCUS_URL"),
+                                    .client_cert = with_certificate ? lab_env("LAB_INCUS_CLIENT_CERT") : NULL,
+                                    .client_key = with_certificate ? lab_env("LAB_INCUS_CLIENT_KEY") : NULL,
+                                    .pinned_fingerprint = pin,
+                            },
+                            &err);
+        if (!c)
+                fail_msg("%s", err.message);
+        return c;
+}
+
+static void test_get_server_over_unix_socket_is_trusted(void **state)
+{
         _cleanup_http_client_ struct http_client *c = NULL;
         _cleanup_json_ json_t *v = NULL;
-        struct ferry_error err = {};
         long status;
 
         (void) state;
-        assert_non_null(endpoint = strjoin("unix://", lab_env("LAB_INCUS_SOCKET"), NULL));
-        c = http_client_new(&(struct http_client_config) { .endpoint = endpoint }, &err);
-        assert_non_null(c);
+        c = incus_unix_client();
 
         v = incus_get(c, "/1.0", &status);
         assert_int_equal(status, 200);
@@ -77,18 +105,10 @@ static void test_get_server_over_https_with_client_certificate_is_trusted(void *
 {
         _cleanup_http_client_ struct http_client *c = NULL;
         _cleanup_json_ json_t *v = NULL;
-        struct ferry_error err = {};
         long status;
 
         (void) state;
-        c = http_client_new(&(struct http_client_config) {
-                                    .endpoint = lab_env("LAB_INCUS_URL"),
-                                    .client_cert = lab_env("LAB_INCUS_CLIENT_CERT"),
-                                    .client_key = lab_env("LAB_INCUS_CLIENT_KEY"),
-                                    .pinned_fingerprint = lab_env("LAB_INCUS_FINGERPRINT"),
-                            },
-                            &err);
-        assert_non_null(c);
+        c = incus_https_client(true, lab_env("LAB_INCUS_FINGERPRINT"));
 
         v = incus_get(c, "/1.0", &status);
         assert_int_equal(status, 200);
@@ -102,16 +122,10 @@ static void test_get_server_over_https_without_certificate_is_untrusted(void **s
 {
         _cleanup_http_client_ struct http_client *c = NULL;
         _cleanup_json_ json_t *v = NULL;
-        struct ferry_error err = {};
         long status;
 
         (void) state;
-        c = http_client_new(&(struct http_client_config) {
-                                    .endpoint = lab_env("LAB_INCUS_URL"),
-                                    .pinned_fingerprint = lab_env("LAB_INCUS_FINGERPRINT"),
-                            },
-                            &err);
-        assert_non_null(c);
+        c = incus_https_client(false, lab_env("LAB_INCUS_FINGERPRINT"));
 
         v = incus_get(c, "/1.0", &status);
         assert_int_equal(status, 200);
@@ -132,16 +146,8 @@ static void test_https_with_wrong_pin_fails_and_names_the_real_fingerprint(void 
         int r;
 
         (void) state;
-        c = http_client_new(&(struct http_client_config) {
-                                    .endpoint = lab_env("LAB_INCUS_URL"),
-                                    .client_cert = lab_env("LAB_INCUS_CLIENT_CERT"),
-                                    .client_key = lab_env("LAB_INCUS_CLIENT_KEY"),
-                                    .pinned_fingerprint =
-                                            "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:"
-                                            "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff",
-                            },
-                            &err);
-        assert_non_null(c);
+        c = incus_https_client(true, "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:"
+                                     "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff");
 
         r = http_request(c, "GET", "/1.0", NULL, NULL, 0, NULL, &resp, &err);
         assert_int_equal(r, -EPERM);
@@ -160,8 +166,7 @@ static void test_https_without_pin_rejects_the_self_signed_certificate(void **st
         int r;
 
         (void) state;
-        c = http_client_new(&(struct http_client_config) { .endpoint = lab_env("LAB_INCUS_URL") }, &err);
-        assert_non_null(c);
+        c = incus_https_client(false, NULL);
 
         r = http_request(c, "GET", "/1.0", NULL, NULL, 0, NULL, &resp, &err);
         assert_int_equal(r, -EPERM);
@@ -170,17 +175,14 @@ static void test_https_without_pin_rejects_the_self_signed_certificate(void **st
 
 static void test_lab_has_its_project_pool_and_unaddressed_bridge(void **state)
 {
-        _cleanup_free_ char *endpoint = NULL, *pool = NULL, *net = NULL, *project = NULL;
+        _cleanup_free_ char *pool = NULL, *net = NULL, *project = NULL;
         _cleanup_http_client_ struct http_client *c = NULL;
         _cleanup_json_ json_t *p = NULL, *s = NULL, *n = NULL;
-        struct ferry_error err = {};
         long status;
         json_t *config;
 
         (void) state;
-        assert_non_null(endpoint = strjoin("unix://", lab_env("LAB_INCUS_SOCKET"), NULL));
-        c = http_client_new(&(struct http_client_config) { .endpoint = endpoint }, &err);
-        assert_non_null(c);
+        c = incus_unix_client();
 
         assert_non_null(project = strjoin("/1.0/projects/", lab_env("LAB_INCUS_PROJECT"), NULL));
         p = incus_get(c, project, &status);
@@ -209,7 +211,7 @@ static void test_lab_refuses_to_create_virtual_machines(void **state)
 {
         static const char body[] = "{\"name\":\"ferry-smoke-vm\",\"type\":\"virtual-machine\","
                                    "\"source\":{\"type\":\"none\"}}";
-        _cleanup_free_ char *endpoint = NULL, *create = NULL, *wait = NULL, *instance = NULL;
+        _cleanup_free_ char *create = NULL, *wait = NULL, *instance = NULL;
         _cleanup_http_client_ struct http_client *c = NULL;
         _cleanup_json_ json_t *op = NULL, *done = NULL, *gone = NULL;
         struct http_response resp = {};
@@ -219,9 +221,7 @@ static void test_lab_refuses_to_create_virtual_machines(void **state)
         long status;
 
         (void) state;
-        assert_non_null(endpoint = strjoin("unix://", lab_env("LAB_INCUS_SOCKET"), NULL));
-        c = http_client_new(&(struct http_client_config) { .endpoint = endpoint }, &err);
-        assert_non_null(c);
+        c = incus_unix_client();
 
         assert_non_null(create = strjoin("/1.0/instances?project=", lab_env("LAB_INCUS_PROJECT"), NULL));
         if (http_request(c, "POST", create, "application/json", body, strlen(body), NULL, &resp, &err) < 0)

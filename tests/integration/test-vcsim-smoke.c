@@ -61,39 +61,55 @@ static xmlDoc *soap_call(struct http_client *c, const char *body, long *ret_stat
         return doc;
 }
 
-/* The text of the first node matching xpath (namespaces soapenv, vim), or
- * NULL.  Free the result. */
-static char *xpath_text(xmlDoc *doc, const char *xpath)
+/* The nodes matching xpath (namespaces soapenv, vim); NULL-safe to free. */
+static xmlXPathObject *xpath_eval(xmlDoc *doc, const char *xpath)
 {
         xmlXPathContext *ctx = xmlXPathNewContext(doc);
         xmlXPathObject *obj;
-        char *text = NULL;
 
         assert_non_null(ctx);
         xmlXPathRegisterNs(ctx, BAD_CAST "soapenv", BAD_CAST "http://schemas.xmlsoap.org/soap/envelope/");
         xmlXPathRegisterNs(ctx, BAD_CAST "vim", BAD_CAST "urn:vim25");
         obj = xmlXPathEvalExpression(BAD_CAST xpath, ctx);
-        if (obj && obj->nodesetval && obj->nodesetval->nodeNr > 0)
-                text = (char *) xmlNodeGetContent(obj->nodesetval->nodeTab[0]);
-        xmlXPathFreeObject(obj);
         xmlXPathFreeContext(ctx);
+        return obj;
+}
+
+static xmlNode *xpath_first(xmlXPathObject *obj)
+{
+        return obj && obj->nodesetval && obj->nodesetval->nodeNr > 0 ? obj->nodesetval->nodeTab[0] : NULL;
+}
+
+/* The text of the first node matching xpath, or NULL.  Free the result. */
+static char *xpath_text(xmlDoc *doc, const char *xpath)
+{
+        xmlXPathObject *obj = xpath_eval(doc, xpath);
+        xmlNode *n = xpath_first(obj);
+        char *text = n ? (char *) xmlNodeGetContent(n) : NULL;
+
+        xmlXPathFreeObject(obj);
         return text;
 }
 
 /* The local name of the fault's detail element, e.g. "InvalidLoginFault". */
 static char *fault_kind(xmlDoc *doc)
 {
-        xmlXPathContext *ctx = xmlXPathNewContext(doc);
-        xmlXPathObject *obj;
-        char *name = NULL;
+        xmlXPathObject *obj = xpath_eval(doc, "//soapenv:Fault/detail/*");
+        xmlNode *n = xpath_first(obj);
+        char *name = n ? strdup((const char *) n->name) : NULL;
 
-        xmlXPathRegisterNs(ctx, BAD_CAST "soapenv", BAD_CAST "http://schemas.xmlsoap.org/soap/envelope/");
-        obj = xmlXPathEvalExpression(BAD_CAST "//soapenv:Fault/detail/*", ctx);
-        if (obj && obj->nodesetval && obj->nodesetval->nodeNr > 0)
-                name = strdup((const char *) obj->nodesetval->nodeTab[0]->name);
         xmlXPathFreeObject(obj);
-        xmlXPathFreeContext(ctx);
         return name;
+}
+
+/* Count the nodes matching xpath. */
+static int xpath_count(xmlDoc *doc, const char *xpath)
+{
+        xmlXPathObject *obj = xpath_eval(doc, xpath);
+        int n = obj && obj->nodesetval ? obj->nodesetval->nodeNr : 0;
+
+        xmlXPathFreeObject(obj);
+        return n;
 }
 
 static struct http_client *vcsim_client(void)
@@ -237,22 +253,6 @@ static void test_login_with_wrong_password_is_an_invalid_login_fault(void **stat
         assert_int_equal(status, 500);
         assert_non_null(fault = fault_kind(doc));
         assert_string_equal(fault, "InvalidLoginFault");
-}
-
-/* Count the nodes matching xpath. */
-static int xpath_count(xmlDoc *doc, const char *xpath)
-{
-        xmlXPathContext *ctx = xmlXPathNewContext(doc);
-        xmlXPathObject *obj;
-        int n = 0;
-
-        xmlXPathRegisterNs(ctx, BAD_CAST "vim", BAD_CAST "urn:vim25");
-        obj = xmlXPathEvalExpression(BAD_CAST xpath, ctx);
-        if (obj && obj->nodesetval)
-                n = obj->nodesetval->nodeNr;
-        xmlXPathFreeObject(obj);
-        xmlXPathFreeContext(ctx);
-        return n;
 }
 
 static uint64_t xpath_u64(xmlDoc *doc, const char *xpath)

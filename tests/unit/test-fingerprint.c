@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <openssl/pem.h>
 
 #include "common/fingerprint.h"
 #include "common/strbuf.h"
@@ -329,6 +330,29 @@ static void test_fingerprint_equal_rejects_different_or_invalid_fingerprints(_un
         assert_false(fingerprint_equal(TEST_CERT_FINGERPRINT, NULL));
 }
 
+static void test_fingerprint_from_x509_matches_openssl(void **state)
+{
+        char fp[FINGERPRINT_HEX_SIZE];
+        BIO *bio = BIO_new_mem_buf(test_cert_pem, -1);
+        X509 *cert;
+
+        (void) state;
+        assert_non_null(bio);
+        assert_non_null(cert = PEM_read_bio_X509(bio, NULL, NULL, NULL));
+        assert_int_equal(fingerprint_from_x509(cert, fp), 0);
+        assert_string_equal(fp, TEST_CERT_FINGERPRINT);
+        X509_free(cert);
+        BIO_free(bio);
+}
+
+static void test_fingerprint_from_x509_refuses_no_certificate(void **state)
+{
+        char fp[FINGERPRINT_HEX_SIZE];
+
+        (void) state;
+        assert_int_equal(fingerprint_from_x509(NULL, fp), -EINVAL);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -341,6 +365,8 @@ int main(void)
                 cmocka_unit_test(test_fingerprint_from_pem_reports_openssl_reason_for_bad_certificate),
                 cmocka_unit_test(test_fingerprint_from_pem_rejects_null),
                 cmocka_unit_test(test_fingerprint_from_der_matches_openssl),
+                cmocka_unit_test(test_fingerprint_from_x509_matches_openssl),
+                cmocka_unit_test(test_fingerprint_from_x509_refuses_no_certificate),
                 cmocka_unit_test(test_fingerprint_from_der_rejects_trailing_data),
                 cmocka_unit_test(test_fingerprint_from_der_rejects_truncated_certificate),
                 cmocka_unit_test(test_fingerprint_from_der_rejects_empty_input),
