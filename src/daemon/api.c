@@ -36,6 +36,16 @@ struct api_endpoint {
 static const struct api_endpoint api_endpoints[] = {
         { .path = "/", .handlers = { [API_METHOD_GET] = api_root_get }, .untrusted = METHOD(API_METHOD_GET) },
         { .path = "/1.0", .handlers = { [API_METHOD_GET] = api_server_get }, .untrusted = METHOD(API_METHOD_GET) },
+        { .path = "/1.0/certificates", .handlers = {
+                [API_METHOD_GET] = api_certificates_list,
+                [API_METHOD_POST] = api_certificates_post },
+          /* Only with a trust token: api_certificates_post() checks. */
+          .untrusted = METHOD(API_METHOD_POST) },
+        { .path = "/1.0/certificates/tokens", .handlers = { [API_METHOD_GET] = api_certificate_tokens_list } },
+        { .path = "/1.0/certificates/tokens/{name}", .handlers = { [API_METHOD_DELETE] = api_certificate_token_delete } },
+        { .path = "/1.0/certificates/{fingerprint}", .handlers = {
+                [API_METHOD_GET] = api_certificate_get,
+                [API_METHOD_DELETE] = api_certificate_delete } },
         { .path = "/1.0/sources", .handlers = { [API_METHOD_GET] = api_collection_list, [API_METHOD_POST] = api_collection_create },
           .userdata = &api_sources },
         { .path = "/1.0/sources/{name}", .handlers = COLLECTION_OBJECT_HANDLERS, .userdata = &api_sources },

@@ -23,6 +23,7 @@
 
 #include <jansson.h>
 
+#include "common/error.h"
 #include "common/macros.h"
 
 struct api_resource;
@@ -48,6 +49,7 @@ struct api_requestor {
         const char *protocol;   /* "unix" or "tls" */
         const char *username;   /* the trusted certificate's name, "" on the unix socket */
         const char *fingerprint; /* the TLS client certificate's, NULL if none */
+        const char *certificate; /* that certificate as PEM, NULL if none */
         bool trusted;
 };
 
@@ -163,6 +165,22 @@ int api_queue_get(struct daemon *d, const struct api_request *req, struct api_re
 int api_warnings_list(struct daemon *d, const struct api_request *req, struct api_response *ret);
 extern const struct api_resource api_warnings;
 int api_warning_delete(struct daemon *d, const struct api_request *req, struct api_response *ret);
+
+/* api-certificates.c: the trust store of the HTTPS API. */
+int api_certificates_list(struct daemon *d, const struct api_request *req, struct api_response *ret);
+int api_certificates_post(struct daemon *d, const struct api_request *req, struct api_response *ret);
+int api_certificate_get(struct daemon *d, const struct api_request *req, struct api_response *ret);
+int api_certificate_delete(struct daemon *d, const struct api_request *req, struct api_response *ret);
+int api_certificate_tokens_list(struct daemon *d, const struct api_request *req, struct api_response *ret);
+int api_certificate_token_delete(struct daemon *d, const struct api_request *req, struct api_response *ret);
+/* (Re)build d->trusted from the certificates table. */
+int api_certificates_load(struct daemon *d, struct ferry_error *err);
+/* The name of the trusted certificate with this (normalized) fingerprint,
+ * or NULL; borrowed until the trust store changes. */
+const char *api_certificates_lookup(struct daemon *d, const char *fingerprint);
+/* The "host:port" addresses HTTPS clients reach ferryd on ([] without
+ * HTTPS): GET /1.0 and trust tokens show them.  NULL on ENOMEM. */
+json_t *api_https_addresses(const struct daemon *d);
 
 /* api-artifacts.c */
 int api_artifact_file_get(struct daemon *d, const struct api_request *req, struct api_response *ret);

@@ -14,9 +14,13 @@
 
 #include "common/log.h"
 #include "common/strbuf.h"
+#include "common/tls-cert.h"
+#include "daemon/api.h"
+#include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "daemon/events.h"
 #include "daemon/server.h"
+#include "db/certificate.h"
 #include "db/db.h"
 
 /* mkdir -p: parents 0755, the data directory itself 0700.  An existing
@@ -150,6 +154,59 @@ static int daemon_make_subdirs(struct daemon *d, struct ferry_error *err)
         return 0;
 }
 
+/*
+ * The HTTPS identity: <data dir>/server.crt and server.key, made on first
+ * start with the host name as common name.  Loaded even without an HTTPS
+ * listener: GET /1.0 and trust tokens name its fingerprint.
+ */
+static int daemon_load_server_cert(struct daemon *d, struct ferry_error *err)
+{
+        _cleanup_free_ char *cert = NULL, *key = NULL;
+        char host[HOST_NAME_MAX + 1] = "ferry";
+        bool generated = false;
+        int r;
+
+        cert = strjoin(d->data_dir, "/" DAEMON_SERVER_CERT_NAME, NULL);
+        key = strjoin(d->data_dir, "/" DAEMON_SERVER_KEY_NAME, NULL);
+        if (!cert || !key)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        if (gethostname(host, sizeof(host) - 1) < 0 || !*host)
+                snprintf(host, sizeof(host), "ferry");
+
+        r = tls_cert_load_or_generate(cert, key, host, &d->server_cert_pem, &generated, err);
+        if (r < 0)
+                return r;
+        r = fingerprint_from_pem(d->server_cert_pem, strlen(d->server_cert_pem), d->server_fingerprint, err);
+        if (r < 0)
+                return ferry_error_prefix(err, "Certificate '%s'", cert);
+
+        if (generated)
+                log_info("Generated the server certificate '%s' (fingerprint %s)", cert, d->server_fingerprint);
+        return 0;
+}
+
+static int daemon_listen_https(struct daemon *d, const struct config *config, struct ferry_error *err)
+{
+        _cleanup_free_ char *cert = NULL, *key = NULL;
+        int r;
+
+        if (!config || !config->https.host)
+                return 0;
+
+        cert = strjoin(d->data_dir, "/" DAEMON_SERVER_CERT_NAME, NULL);
+        key = strjoin(d->data_dir, "/" DAEMON_SERVER_KEY_NAME, NULL);
+        d->https_address = strdup(config->https.text);
+        if (!cert || !key || !d->https_address)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+
+        r = server_listen_https(d->server, config->https.host, config->https.port, cert, key, err);
+        if (r < 0)
+                return r;
+        log_info("Listening on https://%s (server certificate fingerprint %s)", d->https_address,
+                 d->server_fingerprint);
+        return 0;
+}
+
 int daemon_new(const struct daemon_config *config, struct daemon **ret, struct ferry_error *err)
 {
         _cleanup_daemon_ struct daemon *d = NULL;
@@ -206,7 +263,23 @@ int daemon_new(const struct daemon_config *config, struct daemon **ret, struct f
         if (r < 0)
                 return ferry_error_set(err, r, "Out of memory");
 
+        r = daemon_load_server_cert(d, err);
+        if (r < 0)
+                return r;
+
+        /* Tokens that expired while ferryd was down are of no use to anyone. */
+        r = db_trust_token_purge_expired(d->db, err);
+        if (r < 0)
+                return r;
+        r = api_certificates_load(d, err);
+        if (r < 0)
+                return r;
+
         r = server_new(d, d->socket_path, &d->server, err);
+        if (r < 0)
+                return r;
+
+        r = daemon_listen_https(d, config->config, err);
         if (r < 0)
                 return r;
 
@@ -234,5 +307,8 @@ void daemon_free(struct daemon *d)
         free(d->data_dir);
         free(d->socket_path);
         free(d->lock_path);
+        free(d->server_cert_pem);
+        free(d->https_address);
+        json_decref(d->trusted);
         free(d);
 }

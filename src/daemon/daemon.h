@@ -10,7 +10,10 @@
 
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "common/error.h"
+#include "common/fingerprint.h"
 #include "common/macros.h"
 
 #define DAEMON_DEFAULT_DATA_DIR "/var/lib/ferry"
@@ -19,13 +22,17 @@
 #define DAEMON_DB_NAME "ferry.db"
 #define DAEMON_TMP_NAME "tmp"           /* uploads in progress; emptied at start */
 #define DAEMON_ARTIFACTS_NAME "artifacts"
+#define DAEMON_SERVER_CERT_NAME "server.crt"   /* the HTTPS identity, made on first start */
+#define DAEMON_SERVER_KEY_NAME "server.key"
 
+struct config;
 struct db;
 struct event_hub;
 struct server;
 
 struct daemon_config {
         const char *data_dir;   /* created 0700 if missing */
+        const struct config *config;    /* the config file (daemon/config.h), NULL: defaults */
 };
 
 struct daemon {
@@ -37,13 +44,19 @@ struct daemon {
         struct db *db;          /* the event loop thread's connection */
         struct event_hub *events;
         struct server *server;
+        char *server_cert_pem;  /* <data_dir>/server.crt: what HTTPS clients see */
+        char server_fingerprint[FINGERPRINT_HEX_SIZE];
+        char *https_address;    /* canonical "127.0.0.1:8443", NULL without HTTPS */
+        json_t *trusted;        /* fingerprint -> name: the certificates table, cached */
 };
 
 /*
  * Take over the data directory and start listening.  Fails with err
  * filled when the directory cannot be created, when another ferryd holds
  * it (-EBUSY) or when something else answers on the socket (-EADDRINUSE).
- * A socket file nobody answers on is a leftover and is replaced.
+ * A socket file nobody answers on is a leftover and is replaced.  The
+ * server certificate and key are loaded, or generated on first start;
+ * with core.https_address set, HTTPS is served there too.
  */
 int daemon_new(const struct daemon_config *config, struct daemon **ret, struct ferry_error *err);
 

@@ -12,14 +12,24 @@
 
 #include <fcntl.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <libwebsockets.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
+#include "common/fingerprint.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "daemon/api.h"
 #include "daemon/daemon.h"
 #include "daemon/server.h"
+
+DEFINE_CLEANUP_FUNC(BIO, BIO_free_all);
 
 /* Streamed uploads (artifact files) go to <data dir>/tmp first. */
 #define SERVER_UPLOAD_DIR "tmp"
@@ -32,6 +42,7 @@ struct server {
         struct daemon *daemon;
         char *socket_path;
         struct lws_context *lws;
+        struct lws_vhost *https_vhost;  /* NULL without HTTPS */
         int signal_fd;                  /* closed by lws once adopted */
         bool signal_fd_adopted;
         int stop_signal;                /* set by the signalfd callback */
@@ -51,6 +62,12 @@ struct server_request {
         char *if_match;
         char *header_sha256;
         bool head;                      /* HEAD: headers only */
+        /* Who sent it (server_request_identify()). */
+        bool tls;
+        bool trusted;
+        char fingerprint[FINGERPRINT_HEX_SIZE]; /* "" without a client certificate */
+        char *peer_pem;                 /* that certificate, PEM */
+        char *username;                 /* its name in the trust store, "" if none */
         bool denied;                    /* not allowed: drain the body, answer 403 */
         bool length_required;           /* a chunked body: answer 411 */
         struct strbuf body;
@@ -78,6 +95,8 @@ static void server_request_reset(struct server_request *sr)
                 free(sr->args[i]);
         free(sr->if_match);
         free(sr->header_sha256);
+        free(sr->peer_pem);
+        free(sr->username);
         strbuf_done(&sr->body);
         if (sr->streaming && sr->upload_fd >= 0)
                 close(sr->upload_fd);
@@ -151,13 +170,64 @@ static void server_request_fill(const struct server_request *sr, struct api_requ
                 .body_len = sr->body.len,
                 .if_match = sr->if_match,
                 .header_sha256 = sr->header_sha256,
-                /* Only the unix socket exists so far, and the data
-                 * directory (0700) and the socket's mode (0660) decide who
-                 * reaches it: everyone here is trusted. */
-                .requestor = { .protocol = "unix", .username = "", .trusted = true },
+                .requestor = {
+                        .protocol = sr->tls ? "tls" : "unix",
+                        .username = sr->username ?: "",
+                        .fingerprint = sr->fingerprint[0] ? sr->fingerprint : NULL,
+                        .certificate = sr->peer_pem,
+                        .trusted = sr->trusted,
+                },
         };
         for (size_t i = 0; i < sr->n_args; i++)
                 req->args[i] = sr->args[i];
+}
+
+/*
+ * Who sent the request.  On the unix socket everyone is trusted: the data
+ * directory (0700) and the socket's mode (0660) decide who reaches it.
+ * Over HTTPS the client certificate, if any, was accepted whatever it is
+ * (server_tls_verify()); its fingerprint decides, by the trust store.
+ */
+static int server_request_identify(struct server *s, struct lws *wsi, struct server_request *sr)
+{
+        _cleanup_(BIO_free_all_p) BIO *bio = NULL;
+        X509 *peer = NULL;
+        SSL *ssl;
+        const char *name;
+        char *data = NULL;
+        long len;
+        int r = 0;
+
+        if (!s->https_vhost || lws_get_vhost(wsi) != s->https_vhost) {
+                sr->trusted = true;
+                return 0;
+        }
+
+        sr->tls = true;
+        ssl = lws_get_ssl(wsi);
+        peer = ssl ? SSL_get1_peer_certificate(ssl) : NULL;
+        if (!peer)
+                return 0;
+
+        if (fingerprint_from_x509(peer, sr->fingerprint) < 0) {
+                sr->fingerprint[0] = '\0';
+                goto finish;
+        }
+        name = api_certificates_lookup(s->daemon, sr->fingerprint);
+        sr->trusted = name != NULL;
+        sr->username = strdup(name ?: "");
+
+        bio = BIO_new(BIO_s_mem());
+        if (!bio || !PEM_write_bio_X509(bio, peer) || (len = BIO_get_mem_data(bio, &data)) <= 0)
+                r = -ENOMEM;
+        else
+                sr->peer_pem = strndup(data, (size_t) len);
+        if (!sr->username || !sr->peer_pem)
+                r = -ENOMEM;
+
+finish:
+        X509_free(peer);
+        return r;
 }
 
 static int server_upload_begin(struct server *s, struct server_request *sr)
@@ -359,6 +429,10 @@ static int server_request_begin(struct server *s, struct lws *wsi, struct server
         if (!sr->path)
                 return log_error_errno(ENOMEM, "Failed to read a request: %m");
 
+        r = server_request_identify(s, wsi, sr);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read a request: %m");
+
         sr->if_match = server_copy_header(wsi, WSI_TOKEN_HTTP_IF_MATCH);
         sr->header_sha256 = server_copy_custom_header(wsi, "x-ferry-sha256:");
         r = server_request_read_args(wsi, sr);
@@ -467,6 +541,33 @@ static int server_request_write(struct lws *wsi, struct server_request *sr)
         return lws_http_transaction_completed(wsi) ? -ECONNRESET : 0;
 }
 
+/*
+ * The handshake accepts every client certificate, self-signed or not: a
+ * client proves it holds the key (TLS does that), and the trust store
+ * decides per request by fingerprint.  No certificate is fine too.
+ */
+static int server_tls_verify(int preverify_ok, X509_STORE_CTX *store)
+{
+        (void) preverify_ok;
+        (void) store;
+        return 1;
+}
+
+/* LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS: lws made the HTTPS
+ * vhost's SSL_CTX and loaded the certificate; set the rest. */
+static int server_tls_setup(SSL_CTX *ctx)
+{
+        static const unsigned char session_context[] = "ferryd";
+
+        if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+            SSL_CTX_set_session_id_context(ctx, session_context, sizeof(session_context) - 1) != 1 ||
+            /* lws limits key exchange to P-256; offer the usual groups. */
+            SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1)
+                return -EIO;
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, server_tls_verify);
+        return 0;
+}
+
 static int server_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                                 size_t len)
 {
@@ -475,6 +576,13 @@ static int server_http_callback(struct lws *wsi, enum lws_callback_reasons reaso
         int r = 0;
 
         switch (reason) {
+        case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+                /* user is the vhost's SSL_CTX here, not a request. */
+                r = server_tls_setup(user);
+                if (r < 0)
+                        log_error_errno(r, "Failed to set up TLS: %m");
+                break;
+
         case LWS_CALLBACK_HTTP:
                 r = server_request_begin(s, wsi, sr);
                 break;
@@ -600,7 +708,7 @@ int server_new(struct daemon *d, const char *socket_path, struct server **ret, s
                           server_lws_log);
 
         /* The context only; each listener is a vhost of its own. */
-        context_info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+        context_info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
         context_info.user = s;
         context_info.uid = -1;
         context_info.gid = -1;
@@ -632,6 +740,71 @@ int server_new(struct daemon *d, const char *socket_path, struct server **ret, s
         s->signal_fd_adopted = true;
 
         *ret = TAKE_PTR(s);
+        return 0;
+}
+
+/*
+ * lws only logs why it cannot listen; try the address first to say why:
+ * in use, not an address of this host, a privileged port.
+ */
+static int server_probe_address(const char *host, int port, bool v6, const char *text, struct ferry_error *err)
+{
+        struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t) port) };
+        struct sockaddr_in sa4 = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
+        _cleanup_close_ int fd = -EBADF;
+        int one = 1, r;
+
+        if (v6 && *host && inet_pton(AF_INET6, host, &sa6.sin6_addr) != 1)
+                return ferry_error_set(err, -EINVAL, "Cannot listen on %s: not an IP address", text);
+        if (!v6 && inet_pton(AF_INET, host, &sa4.sin_addr) != 1)
+                return ferry_error_set(err, -EINVAL, "Cannot listen on %s: not an IP address", text);
+
+        fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return ferry_error_set(err, -errno, "Cannot listen on %s: %m", text);
+        /* lws sets SO_REUSEADDR too: a socket in TIME_WAIT is no conflict. */
+        (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        r = v6 ? bind(fd, (struct sockaddr *) &sa6, sizeof(sa6)) : bind(fd, (struct sockaddr *) &sa4, sizeof(sa4));
+        if (r < 0)
+                return ferry_error_set(err, -errno, "Cannot listen on %s: %m", text);
+        return 0;
+}
+
+int server_listen_https(struct server *s, const char *host, int port, const char *cert_path, const char *key_path,
+                        struct ferry_error *err)
+{
+        struct lws_context_creation_info info = {};
+        _cleanup_free_ char *text = NULL;
+        /* "" (every address) listens on IPv6 and IPv4 alike. */
+        bool v6 = !*host || strchr(host, ':');
+        int r;
+
+        if (asprintf(&text, v6 && *host ? "[%s]:%d" : "%s:%d", host, port) < 0) {
+                text = NULL;
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        }
+
+        r = server_probe_address(host, port, v6, text, err);
+        if (r < 0)
+                return r;
+
+        info.vhost_name = "https";
+        info.port = port;
+        info.iface = *host ? host : NULL;
+        info.protocols = server_protocols;
+        /* lws binds an IPv4 address only on an IPv4 socket. */
+        info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | (v6 ? 0 : LWS_SERVER_OPTION_DISABLE_IPV6);
+        info.ssl_cert_filepath = cert_path;
+        info.ssl_private_key_filepath = key_path;
+        /* HTTP/1.1 only: server.c reads requests the HTTP/1 way. */
+        info.alpn = "http/1.1";
+        info.uid = -1;
+        info.gid = -1;
+
+        s->https_vhost = lws_create_vhost(s->lws, &info);
+        if (!s->https_vhost)
+                return ferry_error_set(err, -EADDRNOTAVAIL,
+                                       "Cannot listen on %s for HTTPS: libwebsockets refused (see the log above)", text);
         return 0;
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The event loop (DESIGN §8): one libwebsockets context, served by the
- * thread that calls server_run().  It listens on ferryd's unix socket,
- * reads each HTTP request (body included), has api_handle() answer it and
+ * thread that calls server_run().  It listens on ferryd's unix socket
+ * and, when configured, on an HTTPS address; it reads each HTTP request
+ * (body included), has api_handle() answer it and
  * writes the answer back without blocking.
  *
  * SIGTERM and SIGINT stop the loop.  server_new() blocks them in the
@@ -27,6 +28,18 @@ struct server;
  * handlers and must outlive the server.
  */
 int server_new(struct daemon *d, const char *socket_path, struct server **ret, struct ferry_error *err);
+
+/*
+ * Also serve HTTPS on host:port (host: an IP literal, "" for every
+ * address) with the PEM certificate and key at cert_path and key_path:
+ * TLS 1.2 or later, HTTP/1.1, a client certificate asked for but not
+ * required.  Any client certificate is accepted during the handshake;
+ * each request then carries its fingerprint, and api_handle() decides by
+ * the trust store.  Errors: "Cannot listen on
+ * 127.0.0.1:8443: Address already in use".
+ */
+int server_listen_https(struct server *s, const char *host, int port, const char *cert_path, const char *key_path,
+                        struct ferry_error *err);
 
 /* Serve until a stop signal arrives; return its number, or a negative
  * errno with err filled if the loop fails. */
