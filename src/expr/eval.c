@@ -9,6 +9,7 @@
 #include "expr/expr-internal.h"
 #include "expr/funcs.h"
 #include "expr/types.h"
+#include "expr/utf8.h"
 
 /* Most evaluations make no strings or arrays, or small ones. */
 #define EVAL_STACK_ARENA 2048
@@ -613,7 +614,8 @@ static int eval_call(struct eval *ev, const struct node *n, struct value *out)
                         return r;
                 switch (a.kind) {
                 case VALUE_STRING:
-                        len = a.s.n;
+                        /* Characters, as expr-lang counts them, not bytes. */
+                        len = utf8_count(a.s.p, a.s.n);
                         break;
                 case VALUE_ARRAY:
                         len = a.a.n;

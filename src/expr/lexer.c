@@ -267,15 +267,19 @@ static int buf_put_rune(struct strbuf *sb, uint32_t cp)
  */
 static int lex_escape(struct lexer *l, char quote, struct strbuf *sb)
 {
-        size_t at = l->pos, i = l->pos + 1, ndigits = 0;
+        size_t at = l->pos, i = l->pos + 1, ndigits = 0, end;
         uint32_t v = 0;
         char c, seq[16];
         int base = 16;
         bool is_byte = false;
 
-        if (i >= l->len)
+        /* On error, end is one past the last character to show. */
+        if (i >= l->len) {
+                end = l->len;
                 goto invalid;
+        }
         c = l->text[i++];
+        end = i;
         switch (c) {
         case 'a': v = '\a'; goto simple;
         case 'b': v = '\b'; goto simple;
@@ -301,15 +305,20 @@ static int lex_escape(struct lexer *l, char quote, struct strbuf *sb)
 
                         i++;
                         while (i < l->len && l->text[i] != '}') {
-                                if (!is_digit_in(l->text[i], 16) || n >= 6)
+                                if (!is_digit_in(l->text[i], 16) || n >= 6) {
+                                        end = i + 1;
                                         goto invalid;
+                                }
                                 v = v * 16 + (uint32_t) digit_value(l->text[i]);
                                 i++;
                                 n++;
                         }
-                        if (i >= l->len || n == 0)
+                        if (i >= l->len || n == 0) {
+                                end = i < l->len ? i + 1 : l->len;
                                 goto invalid;
+                        }
                         i++;
+                        end = i;
                         goto rune;
                 }
                 ndigits = 4;
@@ -326,12 +335,13 @@ static int lex_escape(struct lexer *l, char quote, struct strbuf *sb)
         }
 
         for (size_t k = 0; k < ndigits; k++, i++) {
-                if (i >= l->len || !is_digit_in(l->text[i], base))
+                if (i >= l->len || !is_digit_in(l->text[i], base)) {
+                        end = i < l->len ? i + 1 : l->len;
                         goto invalid;
-                if (v > UTF8_MAX_RUNE)
-                        goto invalid;
+                }
                 v = v * (uint32_t) base + (uint32_t) digit_value(l->text[i]);
         }
+        end = i;
         if (is_byte) {
                 char b;
 
@@ -363,18 +373,15 @@ simple:
 
 invalid:
         {
-                size_t end = i < l->len ? i + 1 : l->len, n = 0;
+                size_t n = 0;
+                char clipped[EXPR_CLIP_BUF];
 
-                /* Show the backslash and what follows, up to the bad character. */
+                /* The backslash and what follows, up to the bad character. */
                 for (size_t k = at; k < end && n < sizeof seq - 1; k++)
                         seq[n++] = l->text[k];
                 seq[n] = '\0';
-                {
-                        char clipped[EXPR_CLIP_BUF];
-
-                        expr_clip(seq, n, EXPR_CLIP_MAX, clipped, sizeof clipped);
-                        return lexer_error(l, at, "Invalid escape sequence '%s'", clipped);
-                }
+                expr_clip(seq, n, EXPR_CLIP_MAX, clipped, sizeof clipped);
+                return lexer_error(l, at, "Invalid escape sequence '%s'", clipped);
         }
 }
 
@@ -394,6 +401,13 @@ static int lex_string(struct lexer *l)
                         return lexer_error(l, start, "Unterminated string");
                 c = l->text[l->pos];
                 if (c == quote) {
+                        /* In a raw string, `` is one backtick. */
+                        if (quote == '`' && l->pos + 1 < l->len && l->text[l->pos + 1] == '`') {
+                                l->pos += 2;
+                                if (strbuf_append_len(&sb, &c, 1) < 0)
+                                        return lexer_oom(l);
+                                continue;
+                        }
                         l->pos++;
                         break;
                 }

@@ -176,6 +176,19 @@ static bool expect(struct parser *p, enum token_kind kind, const char *text)
         return false;
 }
 
+/* Between list items: a ',' or the closing bracket. */
+static bool expect_comma(struct parser *p, const char *closing)
+{
+        char what[EXPR_CLIP_BUF + 32];
+
+        if (cur(p)->kind == TOKEN_COMMA) {
+                advance(p);
+                return true;
+        }
+        fail_at(p, cur(p)->pos, "Expected ',' or '%s' but found %s", closing, describe(p, cur(p), what, sizeof what));
+        return false;
+}
+
 static struct node *node_new(struct parser *p, enum node_kind kind, size_t pos)
 {
         struct node *n = arena_zalloc(p->arena, sizeof(*n));
@@ -283,7 +296,7 @@ static struct node *parse_call(struct parser *p, const struct token *name)
                 struct node *arg;
 
                 if (call->n_args > 0) {
-                        if (!expect(p, TOKEN_COMMA, ","))
+                        if (!expect_comma(p, ")"))
                                 return NULL;
                         if (cur(p)->kind == TOKEN_RPAREN)
                                 break;
@@ -399,7 +412,7 @@ static struct node *parse_array(struct parser *p)
                 struct node *item;
 
                 if (array->n_args > 0) {
-                        if (!expect(p, TOKEN_COMMA, ","))
+                        if (!expect_comma(p, "]"))
                                 return NULL;
                         if (cur(p)->kind == TOKEN_RBRACKET)
                                 break;
@@ -637,7 +650,7 @@ static struct node *parse_expression_inner(struct parser *p, int precedence)
                         } else {
                                 if (!(n = node_new(p, op->kind, op_token->pos)))
                                         return NULL;
-                                n->op_name = op->kind == NODE_AND ? "and" : "or";
+                                n->op_name = op->name;
                                 if (!node_append(p, n, left) || !node_append(p, n, right))
                                         return NULL;
                                 left = n;
