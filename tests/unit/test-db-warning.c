@@ -35,15 +35,6 @@ static json_t *get(struct db *db, const char *uuid)
         return warning;
 }
 
-static const char *string_at(const json_t *obj, const char *key)
-{
-        const char *s = json_string_value(json_object_get(obj, key));
-
-        if (!s)
-                fail_msg("No string '%s'", key);
-        return s;
-}
-
 static void test_raise_creates_a_new_warning_with_a_random_uuid(void **state)
 {
         struct db_test *t = *state;
