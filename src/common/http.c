@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/ssl.h>
@@ -166,6 +169,7 @@ void http_response_done(struct http_response *r)
                 return;
         free(r->body);
         free(r->content_type);
+        free(r->etag);
         *r = (struct http_response) {};
 }
 
@@ -207,20 +211,157 @@ static CURLcode ssl_ctx_cb(CURL *curl, void *ssl_ctx, void *userdata)
         return CURLE_OK;
 }
 
+/* What one request collects while libcurl runs it. */
+struct http_exchange {
+        CURL *curl;
+        const struct http_transfer *transfer;   /* NULL: bodies in memory only */
+        struct strbuf body;
+        char *etag;
+        uint64_t uploaded;
+        uint64_t downloaded;
+        int io_errno;           /* of a failed read() or write() */
+        bool upload_short;      /* upload_fd ended before upload_size */
+        bool out_of_memory;
+};
+
+static void http_exchange_done(struct http_exchange *x)
+{
+        strbuf_done(&x->body);
+        free(x->etag);
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+        while (len > 0) {
+                ssize_t n = write(fd, buf, len);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                buf += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
 static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-        struct strbuf *b = userdata;
+        struct http_exchange *x = userdata;
         size_t n = size * nmemb;
 
-        if (strbuf_append_len(b, ptr, n) < 0)
-                return 0;       /* makes curl fail with CURLE_WRITE_ERROR */
+        if (x->transfer && x->transfer->download_fd >= 0) {
+                long status = 0;
+
+                curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
+                if (status >= 200 && status < 300) {
+                        int r = write_all(x->transfer->download_fd, ptr, n);
+
+                        if (r < 0) {
+                                x->io_errno = -r;
+                                return 0;       /* CURLE_WRITE_ERROR */
+                        }
+                        x->downloaded += n;
+                        return n;
+                }
+        }
+
+        if (strbuf_append_len(&x->body, ptr, n) < 0) {
+                x->out_of_memory = true;
+                return 0;
+        }
         return n;
 }
 
-static int translate_curl_error(struct http_client *c, CURLcode cc, const char *method, const char *url,
-                                struct ferry_error *err)
+/* Keeps the ETag of the final answer: a status line starts a new header block. */
+static size_t header_cb(char *buf, size_t size, size_t nitems, void *userdata)
+{
+        struct http_exchange *x = userdata;
+        size_t n = size * nitems, len;
+        const char *value;
+
+        if (n >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
+                free(x->etag);
+                x->etag = NULL;
+                return n;
+        }
+        if (n < 5 || strncasecmp(buf, "ETag:", 5) != 0)
+                return n;
+
+        value = buf + 5;
+        len = n - 5;
+        while (len > 0 && (*value == ' ' || *value == '\t')) {
+                value++;
+                len--;
+        }
+        while (len > 0 && strchr(" \t\r\n", value[len - 1]))
+                len--;
+
+        free(x->etag);
+        x->etag = strndup(value, len);
+        if (!x->etag) {
+                x->out_of_memory = true;
+                return 0;
+        }
+        return n;
+}
+
+static size_t read_cb(char *buf, size_t size, size_t nitems, void *userdata)
+{
+        struct http_exchange *x = userdata;
+        uint64_t left = x->transfer->upload_size - x->uploaded;
+        size_t want = size * nitems;
+        ssize_t n;
+
+        if (left == 0)
+                return 0;
+        if (want > left)
+                want = (size_t) left;
+
+        do
+                n = read(x->transfer->upload_fd, buf, want);
+        while (n < 0 && errno == EINTR);
+        if (n < 0) {
+                x->io_errno = errno;
+                return CURL_READFUNC_ABORT;
+        }
+        if (n == 0) {
+                x->upload_short = true;
+                return CURL_READFUNC_ABORT;
+        }
+        x->uploaded += (uint64_t) n;
+        return (size_t) n;
+}
+
+static int xferinfo_cb(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+        struct http_exchange *x = userdata;
+        const struct http_transfer *t = x->transfer;
+
+        (void) ultotal;
+        if (t->upload_fd >= 0)
+                t->progress((uint64_t) ulnow, t->upload_size, t->userdata);
+        else
+                t->progress((uint64_t) dlnow, dltotal > 0 ? (uint64_t) dltotal : 0, t->userdata);
+        return 0;
+}
+
+static int translate_curl_error(struct http_client *c, const struct http_exchange *x, CURLcode cc,
+                                const char *method, const char *url, struct ferry_error *err)
 {
         const char *detail = c->curl_error[0] ? c->curl_error : curl_easy_strerror(cc);
+
+        if (x->upload_short)
+                return ferry_error_set(err, -EIO,
+                                       "Cannot read the request body: it ended after %" PRIu64 " of %" PRIu64
+                                       " bytes",
+                                       x->uploaded, x->transfer->upload_size);
+        if (x->io_errno && cc == CURLE_ABORTED_BY_CALLBACK)
+                return ferry_error_set(err, -x->io_errno, "Cannot read the request body: %m");
+        if (x->io_errno && cc == CURLE_WRITE_ERROR)
+                return ferry_error_set(err, -x->io_errno, "Cannot write the answer of %s %s: %m", method, url);
 
         if (c->pin_mismatch)
                 return ferry_error_set(err, -EPERM,
@@ -259,13 +400,14 @@ static int translate_curl_error(struct http_client *c, CURLcode cc, const char *
         }
 }
 
-int http_request(struct http_client *c, const char *method, const char *path,
-                 const char *content_type, const void *body, size_t body_len,
-                 const char *const *headers, struct http_response *ret, struct ferry_error *err)
+static int http_perform(struct http_client *c, const char *method, const char *path, const char *content_type,
+                        const void *body, size_t body_len, const struct http_transfer *transfer,
+                        const char *const *headers, struct http_response *ret, struct ferry_error *err)
 {
-        _cleanup_free_ char *url = NULL, *ct_header = NULL;
-        struct strbuf out = {};
+        _cleanup_free_ char *url = NULL, *ct_header = NULL, *content_type_copy = NULL;
+        struct http_exchange x = { .curl = c->curl, .transfer = transfer };
         struct curl_slist *list = NULL;
+        bool upload = transfer && transfer->upload_fd >= 0;
         CURL *h = c->curl;
         CURLcode cc;
         char *ct = NULL;
@@ -291,7 +433,9 @@ int http_request(struct http_client *c, const char *method, const char *path,
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
         curl_easy_setopt(h, CURLOPT_USERAGENT, "ferry/" FERRY_VERSION);
         if (c->unix_socket)
                 curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->unix_socket);
@@ -328,22 +472,34 @@ int http_request(struct http_client *c, const char *method, const char *path,
                 list = n;
         }
         /* Expect: 100-continue costs a round trip for nothing here. */
-        if (body) {
+        if (body || upload) {
                 struct curl_slist *n = curl_slist_append(list, "Expect:");
                 if (!n) {
                         r = ferry_error_set(err, -ENOMEM, "Out of memory");
                         goto finish;
                 }
                 list = n;
+        }
+        if (upload) {
+                curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+                curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
+                curl_easy_setopt(h, CURLOPT_READDATA, &x);
+                curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t) transfer->upload_size);
+        } else if (body) {
                 curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
                 curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_len);
+        }
+        if (transfer && transfer->progress) {
+                curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+                curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+                curl_easy_setopt(h, CURLOPT_XFERINFODATA, &x);
         }
         if (list)
                 curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
 
         cc = curl_easy_perform(h);
         if (cc != CURLE_OK) {
-                r = translate_curl_error(c, cc, method, url, err);
+                r = translate_curl_error(c, &x, cc, method, url, err);
                 goto finish;
         }
 
@@ -351,21 +507,43 @@ int http_request(struct http_client *c, const char *method, const char *path,
         curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
 
         /* Always hand back a NUL-terminated body, even an empty one. */
-        if (strbuf_append_len(&out, "", 0) < 0) {
+        if (strbuf_append_len(&x.body, "", 0) < 0 || (ct && !(content_type_copy = strdup(ct)))) {
                 r = ferry_error_set(err, -ENOMEM, "Out of memory");
                 goto finish;
         }
 
+        if (transfer && transfer->progress) {
+                if (upload)
+                        transfer->progress(x.uploaded, transfer->upload_size, transfer->userdata);
+                else
+                        transfer->progress(x.downloaded, x.downloaded, transfer->userdata);
+        }
+
         *ret = (struct http_response) {
                 .status = status,
-                .body_len = out.len,
-                .content_type = ct ? strdup(ct) : NULL,
+                .body_len = x.body.len,
+                .content_type = TAKE_PTR(content_type_copy),
+                .etag = TAKE_PTR(x.etag),
         };
-        ret->body = strbuf_steal(&out);
+        ret->body = strbuf_steal(&x.body);
         r = 0;
 
 finish:
         curl_slist_free_all(list);
-        strbuf_done(&out);
+        http_exchange_done(&x);
         return r;
+}
+
+int http_request(struct http_client *c, const char *method, const char *path,
+                 const char *content_type, const void *body, size_t body_len,
+                 const char *const *headers, struct http_response *ret, struct ferry_error *err)
+{
+        return http_perform(c, method, path, content_type, body, body_len, NULL, headers, ret, err);
+}
+
+int http_request_transfer(struct http_client *c, const char *method, const char *path,
+                          const char *content_type, const struct http_transfer *transfer,
+                          const char *const *headers, struct http_response *ret, struct ferry_error *err)
+{
+        return http_perform(c, method, path, content_type, NULL, 0, transfer, headers, ret, err);
 }

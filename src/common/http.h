@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/error.h"
 #include "common/fingerprint.h"
@@ -42,7 +43,29 @@ struct http_response {
         char *body;             /* NUL-terminated, may contain NULs before body_len */
         size_t body_len;
         char *content_type;     /* NULL if the server sent none */
+        char *etag;             /* the ETag header as sent (quotes kept), NULL if none */
 };
+
+/*
+ * Bodies too large to hold in memory, for http_request_transfer().  Start
+ * from HTTP_TRANSFER_INIT: a descriptor of -EBADF means "not used".
+ */
+struct http_transfer {
+        /* Send upload_size bytes read from upload_fd, from its current
+         * position, as the request body (with a Content-Length). */
+        int upload_fd;
+        uint64_t upload_size;
+        /* Write the body of a 2xx answer to download_fd instead of
+         * ret->body; any other answer (an error envelope) still lands in
+         * ret->body. */
+        int download_fd;
+        /* Called as bytes move (done of total; total is 0 when a download
+         * does not announce its length), then once at the end.  May be NULL. */
+        void (*progress)(uint64_t done, uint64_t total, void *userdata);
+        void *userdata;
+};
+
+#define HTTP_TRANSFER_INIT { .upload_fd = -EBADF, .download_fd = -EBADF }
 
 struct http_client;
 
@@ -60,6 +83,18 @@ void http_client_free(struct http_client *c);
 int http_request(struct http_client *c, const char *method, const char *path,
                  const char *content_type, const void *body, size_t body_len,
                  const char *const *headers, struct http_response *ret, struct ferry_error *err);
+
+/*
+ * http_request() with the request body streamed from a descriptor and/or
+ * the answer's body streamed to one.  A body that cannot be read, or an
+ * answer that cannot be written, fails with the errno of read()/write()
+ * and "Cannot read the request body: <why>" or "Cannot write the answer
+ * of <method> <url>: <why>"; an upload_fd that ends early fails with -EIO.
+ * What was already written to download_fd stays there.
+ */
+int http_request_transfer(struct http_client *c, const char *method, const char *path,
+                          const char *content_type, const struct http_transfer *transfer,
+                          const char *const *headers, struct http_response *ret, struct ferry_error *err);
 
 /* The fingerprint of the certificate the server presented on the last
  * TLS connection, or NULL.  Valid until the next request or free. */
