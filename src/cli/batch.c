@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "common/yaml.h"
+#include "model/model.h"
 
 static const struct column batch_columns[] = {
         COLUMN("NAME", "name"),
@@ -374,11 +375,8 @@ static int batch_info(struct cli *cli, int argc, char *argv[])
                 if (r < 0)
                         return r;
         }
-        r = format_list(instances, cli_instance_columns, cli_instance_n_columns, format, &text);
-        if (r < 0)
-                return log_error_errno(r, "Failed to format the list: %m");
-        fputs(text, stdout);
-        return 0;
+        return cli_print_list(instances, cli_instance_columns, cli_instance_n_columns, format,
+                              model_instance_effective);
 }
 
 const struct cli_command cli_batch_commands[] = {

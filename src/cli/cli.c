@@ -70,12 +70,38 @@ static int print_text(const char *text)
         return 0;
 }
 
-int cli_list(struct cli *cli, const char *collection, const char *filter, const struct column *columns,
-             size_t n_columns)
+int cli_print_list(const json_t *list, const struct column *columns, size_t n_columns, enum output_format format,
+                   cli_view_fn view)
+{
+        _cleanup_json_ json_t *rows = NULL;
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        if (view && format != OUTPUT_FORMAT_JSON && format != OUTPUT_FORMAT_YAML) {
+                size_t i;
+                json_t *obj;
+
+                rows = json_array();
+                if (!rows)
+                        return log_error_errno(ENOMEM, "Out of memory");
+                json_array_foreach (list, i, obj)
+                        if (json_array_append_new(rows, view(obj)) < 0)
+                                return log_error_errno(ENOMEM, "Out of memory");
+                list = rows;
+        }
+
+        r = format_list(list, columns, n_columns, format, &text);
+        if (r < 0)
+                return log_error_errno(r, "Failed to format the list: %m");
+        return print_text(text);
+}
+
+int cli_list_with_view(struct cli *cli, const char *collection, const char *filter, const struct column *columns,
+                       size_t n_columns, cli_view_fn view)
 {
         _cleanup_client_ struct client *c = NULL;
         _cleanup_json_ json_t *list = NULL;
-        _cleanup_free_ char *path = NULL, *escaped = NULL, *text = NULL;
+        _cleanup_free_ char *path = NULL, *escaped = NULL;
         struct ferry_error err = {};
         enum output_format format;
         int r;
@@ -102,10 +128,13 @@ int cli_list(struct cli *cli, const char *collection, const char *filter, const 
         if (!json_is_array(list))
                 return log_error_errno(EBADMSG, "The answer of ferryd to GET %s is not a list", path);
 
-        r = format_list(list, columns, n_columns, format, &text);
-        if (r < 0)
-                return log_error_errno(r, "Failed to format the list: %m");
-        return print_text(text);
+        return cli_print_list(list, columns, n_columns, format, view);
+}
+
+int cli_list(struct cli *cli, const char *collection, const char *filter, const struct column *columns,
+             size_t n_columns)
+{
+        return cli_list_with_view(cli, collection, filter, columns, n_columns, NULL);
 }
 
 int cli_show(struct cli *cli, const char *path)

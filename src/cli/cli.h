@@ -78,6 +78,19 @@ int cli_output_format(struct cli *cli, enum output_format *ret);
 int cli_list(struct cli *cli, const char *collection, const char *filter, const struct column *columns,
              size_t n_columns);
 
+/*
+ * The same, with each object passed through view (a new object, NULL on
+ * ENOMEM) before it becomes a table row; JSON and YAML stay as ferryd
+ * sent them.  Instances use it to show their values with the overrides.
+ */
+typedef json_t *(*cli_view_fn)(const json_t *object);
+int cli_list_with_view(struct cli *cli, const char *collection, const char *filter, const struct column *columns,
+                       size_t n_columns, cli_view_fn view);
+
+/* A list of objects in format, each row through view (may be NULL); prints it. */
+int cli_print_list(const json_t *list, const struct column *columns, size_t n_columns, enum output_format format,
+                   cli_view_fn view);
+
 /* GET path and print the metadata as YAML. */
 int cli_show(struct cli *cli, const char *path);
 

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "common/log.h"
+#include "model/model.h"
 
 const struct column cli_instance_columns[] = {
         COLUMN("NAME", "name"),
@@ -40,8 +41,8 @@ static const char override_edit_header[] =
 
 static int instance_list(struct cli *cli, int argc, char *argv[])
 {
-        return cli_list(cli, "/1.0/instances", argc > 1 ? argv[1] : NULL, cli_instance_columns,
-                        cli_instance_n_columns);
+        return cli_list_with_view(cli, "/1.0/instances", argc > 1 ? argv[1] : NULL, cli_instance_columns,
+                                  cli_instance_n_columns, model_instance_effective);
 }
 
 static int instance_show(struct cli *cli, int argc, char *argv[])
@@ -132,7 +133,8 @@ const struct cli_command cli_instance_commands[] = {
                 .description =
                         "List the instances (source VMs).  FILTER is an expression, as in batches\n"
                         "(see docs/expressions.md).  Columns: NAME, UUID, SOURCE, LOCATION, OS, CPUS,\n"
-                        "MEMORY, DISKS (their total size), RUNNING.",
+                        "MEMORY, DISKS (their total size), RUNNING; they show the overrides where\n"
+                        "there are any ('ferry instance show' has both).",
                 .min_args = 0,
                 .max_args = 1,
                 .run = instance_list,
