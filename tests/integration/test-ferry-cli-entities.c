@@ -257,7 +257,8 @@ struct session {
         int out_fd, err_fd;
 };
 
-static void session_start(struct fixture *f, struct session *s, const char *const *args)
+/* stderr_on_tty: stderr goes to the terminal too (progress lines), else to a capture. */
+static void session_start_full(struct fixture *f, struct session *s, bool stderr_on_tty, const char *const *args)
 {
         int slave;
 
@@ -269,8 +270,13 @@ static void session_start(struct fixture *f, struct session *s, const char *cons
         assert_true(slave >= 0);
         s->out_fd = capture_new("stdout");
         s->err_fd = capture_new("stderr");
-        s->pid = spawn_ferry(f, slave, s->out_fd, s->err_fd, args);
+        s->pid = spawn_ferry(f, slave, s->out_fd, stderr_on_tty ? slave : s->err_fd, args);
         close(slave);
+}
+
+static void session_start(struct fixture *f, struct session *s, const char *const *args)
+{
+        session_start_full(f, s, false, args);
 }
 
 /* Wait until ferry has written needle to stderr. */
@@ -549,6 +555,11 @@ static void test_source_update_removes_a_datastore_mount(void **state)
         assert_string_at(shown, "properties.datacenters.0", "dc7");
         assert_string_at(shown, "properties.datacenters.1", "dc8");
         assert_int_equal(json_array_size(at(shown, "properties.datacenters")), 2);
+
+        free(ferry_ok(f, ARGS("source", "update", "vc01", "--datacenter", "")));
+        json_decref(shown);
+        shown = ferry_yaml(f, ARGS("source", "show", "vc01"));
+        assert_int_equal(json_array_size(at(shown, "properties.datacenters")), 0);
 }
 
 static void test_source_password_can_come_from_stdin(void **state)
@@ -569,7 +580,7 @@ static void test_source_password_can_come_from_stdin(void **state)
 static void test_source_add_in_a_script_refuses_what_is_missing(void **state)
 {
         struct fixture *f = *state;
-        _cleanup_free_ char *no_endpoint = NULL, *no_user = NULL, *both = NULL;
+        _cleanup_free_ char *no_endpoint = NULL, *no_user = NULL, *both = NULL, *twice = NULL;
 
         no_endpoint = ferry_fails(f, 1, ARGS("source", "add", "vc01", "--username", "admin"));
         assert_string_equal(no_endpoint, "Error: Missing --endpoint\n");
@@ -578,6 +589,9 @@ static void test_source_add_in_a_script_refuses_what_is_missing(void **state)
         both = ferry_fails(f, 1, ARGS("source", "add", "vc01", "https://vc01/sdk", "-u", "a", "-p", "x",
                                       "--password-stdin"));
         assert_string_equal(both, "Error: Give --password or --password-stdin, not both\n");
+        twice = ferry_fails(f, 2, ARGS("source", "add", "vc01", "https://a/sdk", "--endpoint", "https://b/sdk"));
+        assert_string_equal(twice, "ferry: Give the endpoint once: as ENDPOINT or with --endpoint\n"
+                                   "Try 'ferry source add --help' for more information.\n");
         assert_list_empty(f, "source");
 }
 
@@ -1031,6 +1045,23 @@ static void test_artifact_round_trips_a_file(void **state)
         assert_true(startswith(err, "Error: "));
 }
 
+static void test_artifact_upload_shows_progress_on_a_terminal(void **state)
+{
+        struct fixture *f = *state;
+        const size_t size = 2 * 1024 * 1024;
+        _cleanup_free_ char *data = pattern(size, 3), *file = path_in(f, "big.bin"), *screen = NULL;
+        _cleanup_run_ struct run r = {};
+        struct session s = {};
+
+        write_file(file, data, size, 0644);
+        session_start_full(f, &s, true, ARGS("artifact", "upload", "big", file));
+        session_finish(f, &s, &r, &screen);
+        assert_int_equal(r.status, 0);
+        assert_true(startswith(r.out, "Artifact big uploaded: 2.00MiB, sha256 "));
+        assert_contains(screen, "Uploading big: 100% (2.00MiB of 2.00MiB)");
+        assert_true(endswith(screen, "\r\033[K"));    /* the line is cleared at the end */
+}
+
 static void test_artifact_upload_of_a_missing_file_creates_nothing(void **state)
 {
         struct fixture *f = *state;
@@ -1369,6 +1400,7 @@ int main(void)
                 T(test_batch_add_refuses_bad_windows_and_missing_expressions),
                 T(test_batch_info_shows_the_batch_and_its_instances),
                 T(test_artifact_round_trips_a_file),
+                T(test_artifact_upload_shows_progress_on_a_terminal),
                 T(test_artifact_upload_of_a_missing_file_creates_nothing),
                 T(test_artifact_download_without_a_file_says_so),
                 T(test_query_prints_the_metadata_as_json),
