@@ -263,8 +263,9 @@ static int artifact_download(struct cli *cli, int argc, char *argv[])
 {
         _cleanup_client_ struct client *c = NULL;
         _cleanup_json_ json_t *record = NULL;
-        _cleanup_free_ char *path = NULL, *file_path = NULL;
+        _cleanup_free_ char *path = NULL, *file_path = NULL, *in_dir = NULL;
         const char *name = argv[1], *dest = argc > 2 ? argv[2] : argv[1], *want_sha;
+        struct stat st;
         struct http_transfer transfer = HTTP_TRANSFER_INIT;
         struct ferry_error err = {};
         json_t *file;
@@ -292,6 +293,14 @@ static int artifact_download(struct cli *cli, int argc, char *argv[])
                 transfer.download_fd = STDOUT_FILENO;
                 r = client_transfer(c, "GET", file_path, &transfer, NULL, NULL, &err);
                 return r < 0 ? cli_log_error(&err) : 0;
+        }
+
+        /* Into a directory: as NAME there. */
+        if (stat(dest, &st) == 0 && S_ISDIR(st.st_mode)) {
+                in_dir = strjoin(dest, endswith(dest, "/") ? "" : "/", name, NULL);
+                if (!in_dir)
+                        return log_error_errno(ENOMEM, "Out of memory");
+                dest = in_dir;
         }
 
         r = download_to_file(c, name, file_path, dest, want_sha);
@@ -353,8 +362,8 @@ const struct cli_command cli_artifact_commands[] = {
                 .args = "NAME [FILE]",
                 .summary = "Download the file of an artifact",
                 .description = "Download the file of artifact NAME to FILE (default: NAME in the current\n"
-                               "directory; '-' for stdout).  The file appears only once complete and\n"
-                               "its SHA-256 matches.",
+                               "directory; a directory: NAME in it; '-' for stdout).  The file appears\n"
+                               "only once complete and its SHA-256 matches.",
                 .min_args = 1,
                 .max_args = 2,
                 .run = artifact_download,

@@ -992,7 +992,7 @@ static void test_artifact_round_trips_a_file(void **state)
         _cleanup_free_ char *file = path_in(f, "payload.bin"), *file2 = path_in(f, "payload2.bin");
         _cleanup_free_ char *dest = path_in(f, "downloaded.bin"), *sha = sha256_hex(data, size);
         _cleanup_free_ char *sha2 = sha256_hex(data2, 4096), *out = NULL, *expected = NULL, *csv = NULL;
-        _cleanup_free_ char *got = NULL, *removed = NULL, *err = NULL;
+        _cleanup_free_ char *got = NULL, *removed = NULL, *err = NULL, *in_dir = path_in(f, "a1");
         _cleanup_json_ json_t *shown = NULL, *listed = NULL, *replaced = NULL;
         _cleanup_run_ struct run to_stdout = {};
         size_t got_len;
@@ -1022,6 +1022,13 @@ static void test_artifact_round_trips_a_file(void **state)
         assert_non_null(expected = strjoin("Artifact a1 downloaded to ", dest, "\n", NULL));
         assert_string_equal(out, expected);
         got = read_whole(dest, &got_len);
+        assert_int_equal(got_len, size);
+        assert_memory_equal(got, data, size);
+
+        free(out);
+        out = ferry_ok(f, ARGS("artifact", "download", "a1", f->server->dir));
+        free(got);
+        got = read_whole(in_dir, &got_len);
         assert_int_equal(got_len, size);
         assert_memory_equal(got, data, size);
 
