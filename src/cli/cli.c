@@ -25,7 +25,7 @@ int cli_connect(struct cli *cli, struct client **ret)
         struct ferry_error err = {};
         int r;
 
-        r = client_new(cli->socket_path, ret, &err);
+        r = cli_remote_connect(cli, ret, &err);
         if (r < 0)
                 return cli_log_error(&err);
         return 0;

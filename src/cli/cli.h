@@ -32,6 +32,7 @@ struct cli {
         const char *socket_path;        /* --socket, $FERRY_DIR/unix.socket or the default */
         const struct cli_args *args;    /* the running command's options, if it has a table */
         const char *command;            /* "ferry source add", for messages */
+        const char *remote;             /* --remote NAME ("local" with --socket), NULL: the default */
 };
 
 struct cli_command {
@@ -57,6 +58,9 @@ extern const struct cli_option cli_no_options[];
 
 /* Connect to ferryd; logs the error. */
 int cli_connect(struct cli *cli, struct client **ret);
+
+/* remote.c: a client of cli->remote, or of the default remote (cli/remotes.h). */
+int cli_remote_connect(struct cli *cli, struct client **ret, struct ferry_error *err);
 
 /* Log err ("Error: <message>" on stderr) and return its code. */
 int cli_log_error(const struct ferry_error *err);
@@ -151,5 +155,7 @@ extern const struct cli_command cli_queue_commands[];
 extern const struct cli_command cli_warning_commands[];
 extern const struct cli_command cli_artifact_commands[];
 extern const struct cli_option cli_query_options[];
+extern const struct cli_command cli_remote_commands[];  /* remote.c */
+extern const struct cli_command cli_config_commands[];  /* trust.c */
 
 #endif

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,8 +13,9 @@
 #include "common/strbuf.h"
 
 struct client {
-        char *socket_path;      /* absolute */
+        char *socket_path;      /* absolute; for an HTTPS remote its address, for messages */
         struct http_client *http;
+        bool https;             /* client_new_https() */
 };
 
 int client_new(const char *socket_path, struct client **ret, struct ferry_error *err)
@@ -57,6 +59,35 @@ void client_free(struct client *c)
         free(c);
 }
 
+int client_new_https(const char *addr, const char *fingerprint, const char *cert_path, const char *key_path,
+                     struct client **ret, struct ferry_error *err)
+{
+        _cleanup_client_ struct client *c = NULL;
+
+        c = calloc(1, sizeof(*c));
+        if (!c || !(c->socket_path = strdup(addr)))
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        c->https = true;
+
+        c->http = http_client_new(&(struct http_client_config) {
+                                          .endpoint = addr,
+                                          .client_cert = cert_path,
+                                          .client_key = key_path,
+                                          .pinned_fingerprint = fingerprint,
+                                  },
+                                  err);
+        if (!c->http)
+                return err ? err->code : -errno;
+
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+const char *client_peer_fingerprint(const struct client *c)
+{
+        return c->http ? http_client_peer_fingerprint(c->http) : NULL;
+}
+
 /*
  * libcurl only says that it "couldn't connect"; a connect() of our own
  * tells why: no socket file, nobody listening, no permission.
@@ -84,7 +115,13 @@ static int client_connect_errno(const char *path)
  */
 static int client_connect_error(struct client *c, struct ferry_error *err)
 {
-        int e = client_connect_errno(c->socket_path);
+        int e;
+
+        /* Over TCP the OS's reason is already in the message. */
+        if (c->https)
+                return ferry_error_set(err, -ECONNREFUSED, "%s", ferry_error_message(err));
+
+        e = client_connect_errno(c->socket_path);
 
         if (e == 0)     /* it works now: keep what libcurl said */
                 return ferry_error_prefix(err, "Cannot connect to ferryd at '%s'", c->socket_path);

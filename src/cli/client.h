@@ -19,6 +19,21 @@ struct client;
 int client_new(const char *socket_path, struct client **ret, struct ferry_error *err);
 void client_free(struct client *c);
 
+/*
+ * A client of the ferryd at addr ("https://host:port") over TLS, showing
+ * the client certificate at cert_path/key_path and trusting only the
+ * server certificate with this SHA-256 fingerprint.  With fingerprint
+ * NULL the system CAs decide, which a self-signed ferryd fails (-EPERM):
+ * client_peer_fingerprint() then says what the server showed, for
+ * `ferry remote add` to ask about.
+ */
+int client_new_https(const char *addr, const char *fingerprint, const char *cert_path, const char *key_path,
+                     struct client **ret, struct ferry_error *err);
+
+/* The fingerprint of the certificate the HTTPS server showed on the last
+ * request, or NULL.  Borrowed until the next request. */
+const char *client_peer_fingerprint(const struct client *c);
+
 DEFINE_CLEANUP_FUNC(struct client, client_free);
 #define _cleanup_client_ _cleanup_(client_free_p)
 

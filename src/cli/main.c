@@ -82,6 +82,19 @@ static const struct cli_command cli_commands[] = {
                 .subcommands = cli_artifact_commands,
         },
         {
+                .name = "remote",
+                .summary = "Manage the ferryd servers this client talks to",
+                .description = "Remotes are ferryd servers reached over HTTPS; 'local' is the unix socket.\n"
+                               "Commands talk to the default remote, or to the one --remote names.",
+                .subcommands = cli_remote_commands,
+        },
+        {
+                .name = "config",
+                .summary = "Manage ferryd's trust store",
+                .description = "Settings of the ferryd a command talks to.",
+                .subcommands = cli_config_commands,
+        },
+        {
                 .name = "query",
                 .args = "PATH",
                 .summary = "Send a raw request to the REST API",
@@ -103,7 +116,7 @@ static const struct cli_command cli_commands[] = {
 static void help(FILE *f)
 {
         fprintf(f,
-                "Usage: ferry [--socket PATH] COMMAND [ARGS...]\n"
+                "Usage: ferry [--socket PATH | --remote NAME] COMMAND [ARGS...]\n"
                 "\n"
                 "ferry moves virtual machines from VMware into Incus. This is its command\n"
                 "line client: each command is a call to the REST API of ferryd, the daemon\n"
@@ -117,6 +130,8 @@ static void help(FILE *f)
                 "Options:\n"
                 "      --socket PATH  Talk to ferryd on PATH (default: $FERRY_DIR/" CLI_SOCKET_NAME ",\n"
                 "                     or " CLI_DEFAULT_DIR "/" CLI_SOCKET_NAME " if FERRY_DIR is not set)\n"
+                "      --remote NAME  Talk to the remote NAME (see 'ferry remote list') instead\n"
+                "                     of the default remote; 'local' is the unix socket\n"
                 "  -h, --help         Show this help and exit\n"
                 "  -V, --version      Show the version and exit\n"
                 "\n"
@@ -221,9 +236,11 @@ static int parse_argv(int argc, char *argv[], struct cli *cli)
 {
         enum {
                 ARG_SOCKET = 0x100,
+                ARG_REMOTE,
         };
         static const struct option options[] = {
                 { "socket", required_argument, NULL, ARG_SOCKET },
+                { "remote", required_argument, NULL, ARG_REMOTE },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 {}
@@ -239,6 +256,13 @@ static int parse_argv(int argc, char *argv[], struct cli *cli)
                                 return -EINVAL;
                         }
                         cli->socket_path = optarg;
+                        break;
+                case ARG_REMOTE:
+                        if (!*optarg) {
+                                usage_error("The remote name must not be empty");
+                                return -EINVAL;
+                        }
+                        cli->remote = optarg;
                         break;
                 case 'h':
                         help(stdout);
@@ -398,6 +422,10 @@ int main(int argc, char *argv[])
                 return EXIT_USAGE;
         if (r > 0)
                 return EXIT_SUCCESS;
+
+        /* --socket names the local ferryd: the default remote does not matter. */
+        if (cli.socket_path && !cli.remote)
+                cli.remote = "local";
 
         if (!cli.socket_path) {
                 dir = getenv("FERRY_DIR");

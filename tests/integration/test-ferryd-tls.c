@@ -32,6 +32,7 @@
 #include "common/strbuf.h"
 #include "common/tls-cert.h"
 #include "common/trust-token.h"
+#include "common/yaml.h"
 #include "ferryd-fixture.h"
 
 #ifndef FERRYD_PATH
@@ -69,17 +70,21 @@ static int free_port(void)
         return ntohs(sa.sin_port);
 }
 
-static void wait_for_port(struct proc *p, int port)
+/* Wait until 127.0.0.1:port (or [::1]:port) accepts connections. */
+static void wait_for_port(struct proc *p, int port, bool v6)
 {
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-                                  .sin_port = htons((uint16_t) port) };
+        struct sockaddr_in sa4 = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                                   .sin_port = htons((uint16_t) port) };
+        struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT,
+                                    .sin6_port = htons((uint16_t) port) };
 
         for (int i = 0; i < 2000; i++) {
-                int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
                 int r;
 
                 assert_true(fd >= 0);
-                r = connect(fd, (struct sockaddr *) &sa, sizeof(sa));
+                r = v6 ? connect(fd, (struct sockaddr *) &sa6, sizeof(sa6))
+                       : connect(fd, (struct sockaddr *) &sa4, sizeof(sa4));
                 close(fd);
                 if (r == 0)
                         return;
@@ -159,7 +164,7 @@ static void start(struct tls_fixture *t)
 
         ferryd_fixture_start_with(t->d, (const char *const[]) { "--config", t->config_path, "--log-level", "debug",
                                                                 NULL });
-        wait_for_port(&t->d->ferryd, t->port);
+        wait_for_port(&t->d->ferryd, t->port, false);
 
         assert_non_null(cert = strjoin(t->d->data_dir, "/server.crt", NULL));
         if (fingerprint_from_pem_file(cert, t->server_fp, &err) < 0)
@@ -539,6 +544,387 @@ static void test_http2_is_not_offered(void **state)
         assert_contains(out, "ALPN protocol: http/1.1");
 }
 
+/* ferry with args (NULL-terminated), expecting status; stdout, stderr kept in t->answers too. */
+static char *ferry(struct tls_fixture *t, int status, char **ret_err, ...)
+{
+        char *argv[16] = { (char *) FERRY_PATH };
+        _cleanup_free_ char *err = NULL;
+        char *out = NULL;
+        size_t n = 1;
+        va_list ap;
+        int r;
+
+        va_start(ap, ret_err);
+        for (const char *a; (a = va_arg(ap, const char *));) {
+                assert_true(n < ELEMENTSOF(argv) - 1);
+                argv[n++] = (char *) a;
+        }
+        va_end(ap);
+
+        r = proc_run(argv, &out, &err);
+        assert_int_equal(strbuf_append(&t->answers, out), 0);
+        assert_int_equal(strbuf_append(&t->answers, err), 0);
+        if (r != status)
+                fail_msg("ferry %s %s: exit %d, expected %d\nstdout: %s\nstderr: %s", argv[1], argv[2] ?: "", r,
+                         status, out, err);
+        if (ret_err)
+                *ret_err = TAKE_PTR(err);
+        return out;
+}
+
+/* `ferry config trust add NAME [--expires E]` on the unix socket: the token. */
+static char *cli_token(struct tls_fixture *t, const char *name, const char *expires)
+{
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        char *token;
+
+        if (expires)
+                out = ferry(t, 0, &err, "config", "trust", "add", name, "--expires", expires, NULL);
+        else
+                out = ferry(t, 0, &err, "config", "trust", "add", name, NULL);
+        assert_int_equal(strlen(out) - strcspn(out, "\n"), 1);     /* the token alone, one line */
+        assert_non_null(token = strndup(out, strcspn(out, "\n")));
+        assert_contains(err, "Trust token for '");
+        return token;
+}
+
+static void test_remote_add_with_a_token_has_the_cli_trusted(void **state)
+{
+        struct tls_fixture *t = *state;
+        _cleanup_free_ char *token = NULL, *out = NULL, *info = NULL, *list = NULL, *config = NULL;
+        _cleanup_free_ char *config_path = NULL, *key_path = NULL;
+        _cleanup_json_ json_t *doc = NULL;
+        struct ferry_error err = {};
+        json_t *r1;
+        struct stat st;
+
+        start(t);
+        token = cli_token(t, "c1", NULL);
+        out = ferry(t, 0, NULL, "remote", "add", "r1", t->url, "--token", token, NULL);
+        assert_true(startswith(out, "Remote r1 added: "));
+        assert_contains(out, " trusts this client (certificate fingerprint ");
+
+        info = ferry(t, 0, NULL, "--remote", "r1", "info", NULL);
+        assert_contains(info, "auth: trusted\n");
+        assert_contains(info, "auth_user_name: c1\n");
+        list = ferry(t, 0, NULL, "--remote", "r1", "source", "list", "-f", "json", NULL);
+        assert_string_equal(list, "[]\n");
+
+        /* The remote pins the fingerprint the token named. */
+        assert_non_null(config_path = strjoin(t->conf_dir, "/config.yml", NULL));
+        assert_int_equal(fileio_read(config_path, 65536, &config, NULL), 0);
+        assert_int_equal(yaml_parse_to_json(config, strlen(config), &doc, &err), 0);
+        r1 = json_object_get(json_object_get(doc, "remotes"), "r1");
+        assert_string_equal(str(r1, "addr"), t->url);
+        assert_string_equal(str(r1, "fingerprint"), t->server_fp);
+        assert_string_equal(str(doc, "default-remote"), "local");
+        assert_non_null(key_path = strjoin(t->conf_dir, "/client.key", NULL));
+        assert_int_equal(stat(key_path, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0600);
+}
+
+static void test_remote_add_refuses_a_used_token_and_adds_nothing(void **state)
+{
+        struct tls_fixture *t = *state;
+        _cleanup_free_ char *token = NULL, *out = NULL, *err = NULL, *other = NULL, *config = NULL;
+
+        start(t);
+        token = cli_token(t, "c1", NULL);
+        free(ferry(t, 0, NULL, "remote", "add", "r1", t->url, "--token", token, NULL));
+
+        /* Another client (its own config dir and certificate), the same token. */
+        assert_non_null(other = strjoin(t->d->dir, "/conf2", NULL));
+        setenv("FERRY_CONF", other, 1);
+        out = ferry(t, 1, &err, "remote", "add", "r1", t->url, "--token", token, NULL);
+        assert_string_equal(out, "");
+        assert_string_equal(err, "Error: Unknown trust token: it was never issued, or it was used or revoked\n");
+        free(out);
+        out = ferry(t, 0, NULL, "remote", "list", "-f", "csv", NULL);
+        assert_null(strstr(out, "r1"));
+}
+
+static void test_remote_add_refuses_an_expired_token(void **state)
+{
+        struct tls_fixture *t = *state;
+        _cleanup_free_ char *token = NULL, *out = NULL, *err = NULL;
+
+        start(t);
+        token = cli_token(t, "late", "1s");
+        usleep(1100 * 1000);
+        out = ferry(t, 1, &err, "remote", "add", "r1", t->url, "--token", token, NULL);
+        assert_string_equal(err, "Error: Trust token 'late' has expired\n");
+}
+
+static void test_remote_add_refuses_a_server_that_is_not_the_one_of_the_token(void **state)
+{
+        struct tls_fixture *t = *state;
+        _cleanup_free_ char *token = NULL, *forged = NULL, *out = NULL, *err = NULL, *expected = NULL;
+        _cleanup_trust_token_ struct trust_token *decoded = NULL;
+        struct ferry_error ferr = {};
+        struct api_answer a = {};
+        json_t *m;
+
+        start(t);
+        token = cli_token(t, "c1", NULL);
+        assert_int_equal(trust_token_decode(token, &decoded, &ferr), 0);
+        memset(decoded->fingerprint, 'b', 64);
+        assert_int_equal(trust_token_encode(decoded, &forged), 0);
+
+        out = ferry(t, 1, &err, "remote", "add", "r1", t->url, "--token", forged, NULL);
+        assert_true(asprintf(&expected,
+                             "Error: Cannot talk to ferryd at '%s': Server certificate fingerprint '%s' does not "
+                             "match the trusted fingerprint "
+                             "'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'\n",
+                             t->url, t->server_fp) > 0);
+        assert_string_equal(err, expected);
+
+        /* Nothing was sent: the token is still there. */
+        m = api_expect(t->d->socket_path, "GET", "/1.0/certificates/tokens", NULL, 200, &a);
+        assert_int_equal(json_array_size(m), 1);
+        api_answer_done(&a);
+}
+
+static void test_remote_add_without_a_token_asks_about_the_certificate(void **state)
+{
+        struct tls_fixture *t = *state;
+        _cleanup_free_ char *expected = NULL, *cert = NULL, *info = NULL;
+        char *out, *err = NULL;
+
+        start(t);
+        out = ferry(t, 1, &err, "remote", "add", "r1", t->url, NULL);
+        assert_true(asprintf(&expected,
+                             "Error: The server certificate of '%s' has fingerprint %s: check it and run again with "
+                             "--accept-certificate, or use --token\n",
+                             t->url, t->server_fp) > 0);
+        assert_string_equal(err, expected);
+        free(out);
+        free(err);
+
+        out = ferry(t, 0, &err, "remote", "add", "r1", t->url, "--accept-certificate", NULL);
+        assert_contains(out, "but ferryd does not trust this client yet");
+        free(out);
+        free(err);
+        out = ferry(t, 1, &err, "--remote", "r1", "source", "list", NULL);
+        assert_string_equal(err, "Error: " NOT_TRUSTED "\n");
+        free(out);
+        free(err);
+
+        /* The admin trusts the certificate file the message names. */
+        assert_non_null(cert = strjoin(t->conf_dir, "/client.crt", NULL));
+        out = ferry(t, 0, NULL, "config", "trust", "add-certificate", "laptop", cert, NULL);
+        assert_true(startswith(out, "Certificate "));
+        free(out);
+        info = ferry(t, 0, NULL, "--remote", "r1", "info", NULL);
+        assert_contains(info, "auth_user_name: laptop\n");
+}
+
+static void test_remote_list_switch_and_remove(void **state)
+{
+        struct tls_fixture *t = *state;
+        _cleanup_free_ char *token = NULL, *expected = NULL;
+        char *out, *err = NULL;
+
+        start(t);
+        token = cli_token(t, "c1", NULL);
+        free(ferry(t, 0, NULL, "remote", "add", "r1", t->url, "--token", token, NULL));
+
+        out = ferry(t, 0, NULL, "remote", "list", "-f", "csv", NULL);
+        assert_true(asprintf(&expected, "local,unix://%s,YES\nr1,%s,NO\n", t->d->socket_path, t->url) > 0);
+        assert_string_equal(out, expected);
+        free(out);
+
+        free(ferry(t, 0, NULL, "remote", "switch", "r1", NULL));
+        out = ferry(t, 0, NULL, "remote", "get-default", NULL);
+        assert_string_equal(out, "r1\n");
+        free(out);
+        out = ferry(t, 0, NULL, "info", NULL);
+        assert_contains(out, "auth_user_name: c1\n");
+        free(out);
+        /* --socket and --remote local still mean the unix socket. */
+        out = ferry(t, 0, NULL, "--socket", t->d->socket_path, "info", NULL);
+        assert_contains(out, "auth_user_name: ''\n");
+        free(out);
+        out = ferry(t, 0, NULL, "--remote", "local", "info", NULL);
+        assert_contains(out, "auth_user_name: ''\n");
+        free(out);
+
+        out = ferry(t, 1, &err, "--remote", "nope", "info", NULL);
+        assert_string_equal(err, "Error: Remote 'nope' does not exist: see 'ferry remote list'\n");
+        free(out);
+        free(err);
+        out = ferry(t, 1, &err, "remote", "remove", "local", NULL);
+        assert_string_equal(err, "Error: The remote 'local' cannot be removed\n");
+        free(out);
+        free(err);
+        out = ferry(t, 1, &err, "remote", "add", "r1", t->url, "--token", token, NULL);
+        assert_string_equal(err, "Error: Remote 'r1' already exists\n");
+        free(out);
+        free(err);
+
+        out = ferry(t, 0, NULL, "remote", "remove", "r1", NULL);
+        assert_string_equal(out, "Remote r1 removed\n");
+        free(out);
+        out = ferry(t, 0, NULL, "remote", "get-default", NULL);
+        assert_string_equal(out, "local\n");
+        free(out);
+}
+
+static void test_config_trust_lists_and_removes_certificates_and_tokens(void **state)
+{
+        struct tls_fixture *t = *state;
+        _cleanup_free_ char *token = NULL, *pending = NULL;
+        char *out, *err = NULL;
+
+        start(t);
+        token = cli_token(t, "c1", NULL);
+        free(ferry(t, 0, NULL, "remote", "add", "r1", t->url, "--token", token, NULL));
+        pending = cli_token(t, "later", "30m");
+
+        out = ferry(t, 0, NULL, "config", "trust", "list", "-f", "csv", NULL);
+        assert_true(startswith(out, "c1,client,"));
+        assert_contains(out, "\nlater,token,,");
+        free(out);
+
+        out = ferry(t, 0, NULL, "config", "trust", "remove", "later", NULL);
+        assert_string_equal(out, "Trust token later revoked\n");
+        free(out);
+        out = ferry(t, 0, NULL, "config", "trust", "remove", "c1", NULL);
+        assert_string_equal(out, "Certificate c1 removed\n");
+        free(out);
+        out = ferry(t, 1, &err, "--remote", "r1", "source", "list", NULL);
+        assert_string_equal(err, "Error: " NOT_TRUSTED "\n");
+        free(out);
+        free(err);
+
+        out = ferry(t, 1, &err, "config", "trust", "remove", "c1", NULL);
+        assert_string_equal(err, "Error: No trusted certificate or pending token is named 'c1', and no certificate "
+                                 "fingerprint starts with it\n");
+        free(out);
+        free(err);
+        out = ferry(t, 2, &err, "config", "trust", "add", "x", "--expires", "soon", NULL);
+        assert_contains(err, "ferry: Invalid --expires 'soon': use a duration of at least 1s, like 30m or 1h\n");
+        free(out);
+        free(err);
+}
+
+/* The base64 lines of a PEM private key file. */
+static void assert_key_absent(const char *key_path, const char *haystack)
+{
+        _cleanup_free_ char *pem = NULL;
+        char *line, *save = NULL;
+        int n = 0;
+
+        assert_int_equal(fileio_read(key_path, 65536, &pem, NULL), 0);
+        for (line = strtok_r(pem, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                if (startswith(line, "-----"))
+                        continue;
+                n++;
+                if (strstr(haystack, line))
+                        fail_msg("A line of '%s' appears in an answer or the log", key_path);
+        }
+        assert_true(n > 0);
+}
+
+static void test_private_keys_appear_in_no_answer_and_no_log(void **state)
+{
+        struct tls_fixture *t = *state;
+        _cleanup_free_ char *token = NULL, *server_key = NULL, *client_key = NULL, *log = NULL;
+        struct api_answer a = {};
+
+        start(t);
+        token = cli_token(t, "c1", NULL);
+        free(ferry(t, 0, NULL, "remote", "add", "r1", t->url, "--token", token, NULL));
+        free(ferry(t, 0, NULL, "--remote", "r1", "info", NULL));
+        free(ferry(t, 0, NULL, "--remote", "r1", "config", "trust", "list", "-f", "yaml", NULL));
+        free(ferry(t, 0, NULL, "--remote", "r1", "remote", "list", "-f", "json", NULL));
+        free(ferry(t, 0, NULL, "--remote", "r1", "query", "/1.0/certificates?recursion=1", NULL));
+        https_expect(t, t->stranger_cert, t->stranger_key, "GET", "/1.0", NULL, 200, &a);
+        api_answer_done(&a);
+
+        assert_int_equal(ferryd_fixture_stop(t->d), 0);
+        log = proc_stderr(&t->d->ferryd);
+        assert_contains(log, "Trusted certificate ");
+        assert_int_equal(strbuf_append(&t->answers, log), 0);
+
+        assert_non_null(server_key = strjoin(t->d->data_dir, "/server.key", NULL));
+        assert_non_null(client_key = strjoin(t->conf_dir, "/client.key", NULL));
+        assert_key_absent(server_key, strbuf_str(&t->answers));
+        assert_key_absent(client_key, strbuf_str(&t->answers));
+        assert_key_absent(t->stranger_key, strbuf_str(&t->answers));
+        assert_null(strstr(strbuf_str(&t->answers), "PRIVATE KEY"));
+        /* Nor the token's secret. */
+        assert_null(strstr(log, token));
+}
+
+static void test_ferryd_serves_https_on_ipv6_loopback(void **state)
+{
+        struct tls_fixture *t = *state;
+        _cleanup_free_ char *config = NULL, *cert = NULL;
+        struct ferry_error err = {};
+        struct api_answer a = {};
+        json_t *m;
+
+        assert_true(asprintf(&config, "core:\n  https_address: \"[::1]:%d\"\n", t->port) > 0);
+        write_config(t, config);
+        free(t->url);
+        assert_true(asprintf(&t->url, "https://[::1]:%d", t->port) > 0);
+        ferryd_fixture_start_with(t->d, (const char *const[]) { "--config", t->config_path, NULL });
+        wait_for_port(&t->d->ferryd, t->port, true);
+        assert_non_null(cert = strjoin(t->d->data_dir, "/server.crt", NULL));
+        assert_int_equal(fingerprint_from_pem_file(cert, t->server_fp, &err), 0);
+
+        m = https_expect(t, t->stranger_cert, t->stranger_key, "GET", "/1.0", NULL, 200, &a);
+        assert_string_equal(json_string_value(json_array_get(json_object_get(json_object_get(m, "environment"),
+                                                                               "addresses"),
+                                                              0)),
+                            strchr(t->url, '[') ?: "");
+        api_answer_done(&a);
+}
+
+static void test_ferryd_stops_on_a_config_it_does_not_understand(void **state)
+{
+        struct tls_fixture *t = *state;
+        _cleanup_free_ char *err = NULL, *expected = NULL, *out = NULL;
+
+        write_config(t, "core.http_address: \"127.0.0.1:8443\"\n");
+        assert_int_equal(proc_run((char *const[]) { (char *) FERRYD_PATH, "--data-dir", t->d->data_dir, "--config",
+                                                    t->config_path, NULL },
+                                  &out, &err),
+                         1);
+        assert_true(asprintf(&expected, "ferryd: error: Config file '%s': Unknown key 'core.http_address'\n",
+                             t->config_path) > 0);
+        assert_string_equal(err, expected);
+        free(TAKE_PTR(err));
+        free(TAKE_PTR(out));
+
+        assert_int_equal(proc_run((char *const[]) { (char *) FERRYD_PATH, "--data-dir", t->d->data_dir, "--config",
+                                                    "/nonexistent/ferryd.yaml", NULL },
+                                  &out, &err),
+                         1);
+        assert_string_equal(err, "ferryd: error: Config file '/nonexistent/ferryd.yaml' does not exist\n");
+}
+
+static void test_ferryd_says_why_it_cannot_listen(void **state)
+{
+        struct tls_fixture *t = *state;
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                                  .sin_port = htons((uint16_t) t->port) };
+        _cleanup_free_ char *err = NULL, *expected = NULL, *out = NULL;
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        assert_true(fd >= 0);
+        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        assert_int_equal(listen(fd, 1), 0);
+
+        assert_int_equal(proc_run((char *const[]) { (char *) FERRYD_PATH, "--data-dir", t->d->data_dir, "--config",
+                                                    t->config_path, NULL },
+                                  &out, &err),
+                         1);
+        assert_true(asprintf(&expected, "ferryd: error: Cannot listen on 127.0.0.1:%d: Address already in use\n",
+                             t->port) > 0);
+        assert_contains(err, expected);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -556,6 +942,22 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_deleting_a_certificate_takes_the_trust_back, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_tls_below_1_2_is_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_http2_is_not_offered, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_remote_add_with_a_token_has_the_cli_trusted, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_remote_add_refuses_a_used_token_and_adds_nothing, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_remote_add_refuses_an_expired_token, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_remote_add_refuses_a_server_that_is_not_the_one_of_the_token,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(test_remote_add_without_a_token_asks_about_the_certificate, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_remote_list_switch_and_remove, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_config_trust_lists_and_removes_certificates_and_tokens, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_private_keys_appear_in_no_answer_and_no_log, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ferryd_serves_https_on_ipv6_loopback, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ferryd_stops_on_a_config_it_does_not_understand, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_ferryd_says_why_it_cannot_listen, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
