@@ -116,7 +116,7 @@ static const struct cli_command cli_commands[] = {
 static void help(FILE *f)
 {
         fprintf(f,
-                "Usage: ferry [--socket PATH | --remote NAME] COMMAND [ARGS...]\n"
+                "Usage: ferry [--socket PATH] COMMAND [ARGS...]\n"
                 "\n"
                 "ferry moves virtual machines from VMware into Incus. This is its command\n"
                 "line client: each command is a call to the REST API of ferryd, the daemon\n"
