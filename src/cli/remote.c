@@ -137,7 +137,7 @@ static int remote_add(struct cli *cli, int argc, char *argv[])
         _cleanup_remotes_ struct remotes *remotes = NULL;
         _cleanup_trust_token_ struct trust_token *token = NULL;
         _cleanup_client_ struct client *c = NULL;
-        _cleanup_free_ char *addr = NULL, *cert = NULL, *key = NULL;
+        _cleanup_free_ char *addr = NULL, *cert = NULL, *key = NULL, *token_stdin = NULL;
         char fingerprint[FINGERPRINT_HEX_SIZE], own[FINGERPRINT_HEX_SIZE];
         const char *name = argv[1], *token_text = cli_args_get(cli->args, "token");
         struct ferry_error err = {};
@@ -145,6 +145,14 @@ static int remote_add(struct cli *cli, int argc, char *argv[])
         int r;
 
         (void) argc;
+        if (cli_args_has(cli->args, "token-stdin")) {
+                if (token_text)
+                        return cli_usage_error(cli, "Give --token or --token-stdin, not both");
+                r = cli_read_secret_line(&token_stdin);
+                if (r < 0)
+                        return r;
+                token_text = token_stdin;
+        }
 
         /* Everything that needs no network first. */
         r = load_remotes(&remotes, &err);
@@ -317,6 +325,7 @@ static int remote_get_default(struct cli *cli, int argc, char *argv[])
 
 static const struct cli_option remote_add_options[] = {
         { "token", 0, "TOKEN", "A trust token from 'ferry config trust add' on that ferryd" },
+        { "token-stdin", 0, NULL, "Read the token from the first line of stdin" },
         { "accept-certificate", 0, NULL, "Trust the server certificate without asking (no token)" },
         {}
 };
@@ -345,6 +354,7 @@ const struct cli_command cli_remote_commands[] = {
                 .run = remote_add,
                 .options = remote_add_options,
                 .examples = "ferry remote add prod https://ferry.example.org:8443 --token eyJjbGllbnRfbmFtZSI6...\n"
+                            "ssh admin@ferry ferry config trust add $USER | ferry remote add prod ferry:8443 --token-stdin\n"
                             "ferry remote add lab 10.0.0.5 --accept-certificate",
         },
         {

@@ -718,6 +718,21 @@ static void test_remote_add_without_a_token_asks_about_the_certificate(void **st
         assert_contains(info, "auth_user_name: laptop\n");
 }
 
+static void test_remote_add_reads_the_token_from_stdin(void **state)
+{
+        struct tls_fixture *t = *state;
+        _cleanup_free_ char *cmd = NULL, *out = NULL, *err = NULL, *info = NULL;
+
+        start(t);
+        /* The pipe of the example: one ferry makes the token, the other uses it. */
+        assert_true(asprintf(&cmd, "'%s' config trust add piped | '%s' remote add r1 '%s' --token-stdin", FERRY_PATH,
+                             FERRY_PATH, t->url) > 0);
+        assert_int_equal(proc_run((char *const[]) { (char *) "/bin/sh", (char *) "-c", cmd, NULL }, &out, &err), 0);
+        assert_true(startswith(out, "Remote r1 added: "));
+        info = ferry(t, 0, NULL, "--remote", "r1", "info", NULL);
+        assert_contains(info, "auth_user_name: piped\n");
+}
+
 static void test_remote_list_switch_and_remove(void **state)
 {
         struct tls_fixture *t = *state;
@@ -950,6 +965,7 @@ int main(void)
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(test_remote_add_without_a_token_asks_about_the_certificate, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_remote_add_reads_the_token_from_stdin, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_remote_list_switch_and_remove, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_config_trust_lists_and_removes_certificates_and_tokens, setup,
                                                 teardown),
