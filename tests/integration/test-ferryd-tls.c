@@ -940,6 +940,57 @@ static void test_ferryd_says_why_it_cannot_listen(void **state)
         assert_contains(err, expected);
 }
 
+static void test_a_remote_whose_server_certificate_changed_is_refused(void **state)
+{
+        struct tls_fixture *t = *state;
+        _cleanup_free_ char *token = NULL, *config_path = NULL, *config = NULL, *expected = NULL;
+        char *out, *err = NULL, *at;
+
+        start(t);
+        token = cli_token(t, "c1", NULL);
+        free(ferry(t, 0, NULL, "remote", "add", "r1", t->url, "--token", token, NULL));
+
+        /* As if ferryd had a new certificate: the pin no longer matches. */
+        assert_non_null(config_path = strjoin(t->conf_dir, "/config.yml", NULL));
+        assert_int_equal(fileio_read(config_path, 65536, &config, NULL), 0);
+        assert_non_null(at = strstr(config, t->server_fp));
+        memset(at, 'c', 64);
+        write_text(config_path, config);
+
+        out = ferry(t, 1, &err, "--remote", "r1", "info", NULL);
+        assert_true(asprintf(&expected,
+                             "Error: Cannot talk to ferryd at '%s': Server certificate fingerprint '%s' does not "
+                             "match the trusted fingerprint "
+                             "'cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc'\n",
+                             t->url, t->server_fp) > 0);
+        assert_string_equal(err, expected);
+        free(out);
+        free(err);
+}
+
+static void test_the_command_line_log_level_wins_over_the_config_file(void **state)
+{
+        struct tls_fixture *t = *state;
+        _cleanup_free_ char *config = NULL, *quiet = NULL, *loud = NULL;
+
+        assert_true(asprintf(&config, "core.https_address: \"127.0.0.1:%d\"\nlog.level: error\n", t->port) > 0);
+        write_config(t, config);
+
+        ferryd_fixture_start_with(t->d, (const char *const[]) { "--config", t->config_path, NULL });
+        wait_for_port(&t->d->ferryd, t->port, false);
+        assert_int_equal(ferryd_fixture_stop(t->d), 0);
+        quiet = proc_stderr(&t->d->ferryd);
+        assert_null(strstr(quiet, "Listening on"));
+        proc_cleanup(&t->d->ferryd);
+
+        ferryd_fixture_start_with(t->d, (const char *const[]) { "--config", t->config_path, "--log-level", "info",
+                                                                NULL });
+        wait_for_port(&t->d->ferryd, t->port, false);
+        assert_int_equal(ferryd_fixture_stop(t->d), 0);
+        loud = proc_stderr(&t->d->ferryd);
+        assert_contains(loud, "ferryd: info: Listening on https://127.0.0.1:");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -974,6 +1025,10 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_ferryd_stops_on_a_config_it_does_not_understand, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_ferryd_says_why_it_cannot_listen, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_a_remote_whose_server_certificate_changed_is_refused, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_the_command_line_log_level_wins_over_the_config_file, setup,
+                                                teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
