@@ -13,6 +13,9 @@
 #define CLI_DEFAULT_DIR "/var/lib/ferry"
 #define CLI_SOCKET_NAME "unix.socket"
 
+/* What run() returns (instead of a negative errno) after a usage error it reported. */
+#define CLI_EXIT_USAGE 2
+
 struct cli {
         const char *socket_path;        /* --socket, $FERRY_DIR/unix.socket or the default */
 };
@@ -25,7 +28,7 @@ struct cli_command {
         int min_args;                   /* arguments after the name */
         int max_args;
         /* argv[0] is the command name.  Returns 0, or a negative errno
-         * after logging the error once. */
+         * after logging the error once, or CLI_EXIT_USAGE. */
         int (*run)(struct cli *cli, int argc, char *argv[]);
 };
 
@@ -33,5 +36,6 @@ struct cli_command {
 int cli_connect(struct cli *cli, struct client **ret);
 
 int cli_info(struct cli *cli, int argc, char *argv[]);
+int cli_monitor(struct cli *cli, int argc, char *argv[]);
 
 #endif

@@ -27,6 +27,27 @@ static const struct cli_command cli_commands[] = {
                 .max_args = 0,
                 .run = cli_info,
         },
+        {
+                .name = "monitor",
+                .args = "[--type TYPES] [-f FORMAT] [--count N]",
+                .summary = "Print ferryd's events as they happen",
+                .description = "Print ferryd's events (GET /1.0/events) as they happen, until\n"
+                               "interrupted (Ctrl-C) or ferryd goes away.\n"
+                               "\n"
+                               "Options:\n"
+                               "      --type TYPES     Only these event types, comma-separated:\n"
+                               "                       lifecycle, operation, logging (default: all)\n"
+                               "  -f, --format FORMAT  pretty (default): one line per event,\n"
+                               "                       json: one JSON object per line,\n"
+                               "                       yaml: one YAML document per event\n"
+                               "      --count N        Exit after N events\n"
+                               "\n"
+                               "Exits with 0 on Ctrl-C, SIGTERM or after --count events, and with\n"
+                               "1 when ferryd cannot be reached or ends the stream.",
+                .min_args = 0,
+                .max_args = 6,
+                .run = cli_monitor,
+        },
 };
 
 static void help(FILE *f)
@@ -124,7 +145,7 @@ static int parse_argv(int argc, char *argv[], struct cli *cli)
 static int run_command(struct cli *cli, int argc, char *argv[])
 {
         const struct cli_command *cmd;
-        int nargs = argc - 1;
+        int nargs = argc - 1, r;
 
         cmd = find_command(argv[0]);
         if (!cmd) {
@@ -150,7 +171,10 @@ static int run_command(struct cli *cli, int argc, char *argv[])
                 return EXIT_USAGE;
         }
 
-        return cmd->run(cli, argc, argv) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        r = cmd->run(cli, argc, argv);
+        if (r == CLI_EXIT_USAGE)
+                return EXIT_USAGE;
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 int main(int argc, char *argv[])

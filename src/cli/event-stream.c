@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <libwebsockets.h>
+
+#include "cli/event-stream.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/strbuf.h"
+
+#define EVENT_STREAM_PROTOCOL "ferry-events-client"
+#define EVENT_STREAM_SIGNAL_PROTOCOL "ferry-signal"
+
+struct event_stream {
+        const struct event_stream_config *config;
+        event_stream_fn fn;
+        void *userdata;
+        struct ferry_error *err;
+
+        struct lws_context *lws;
+        int signal_fd;
+        bool signal_fd_adopted;
+
+        int http_status;                /* of the upgrade answer, once seen */
+        struct strbuf message;          /* the fragments of the message being read */
+        int close_code;                 /* what ferryd said when it closed, if it did */
+        char close_reason[124];
+
+        bool done;
+        int result;                     /* once done: 0 or a negative errno */
+};
+
+/* The first outcome wins: later callbacks (the close after an error) do
+ * not overwrite it. */
+static void event_stream_finish(struct event_stream *s, int result)
+{
+        if (s->done)
+                return;
+        s->done = true;
+        s->result = result;
+}
+
+static int event_stream_receive(struct event_stream *s, struct lws *wsi, const void *in, size_t len)
+{
+        _cleanup_json_ json_t *event = NULL;
+        json_error_t jerr;
+        int r;
+
+        if (s->done)
+                return 0;       /* stopping: what else was in the buffer is not wanted */
+
+        if (len > EVENT_STREAM_MESSAGE_MAX - s->message.len) {
+                event_stream_finish(s, ferry_error_set(s->err, -EBADMSG,
+                                                       "ferryd sent an event larger than %u bytes",
+                                                       EVENT_STREAM_MESSAGE_MAX));
+                return -1;
+        }
+        if (strbuf_append_len(&s->message, in, len) < 0) {
+                event_stream_finish(s, ferry_error_set(s->err, -ENOMEM, "Out of memory"));
+                return -1;
+        }
+        if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0)
+                return 0;
+
+        event = json_loadb(strbuf_str(&s->message), s->message.len, 0, &jerr);
+        strbuf_reset(&s->message);
+        if (!event || !json_is_object(event)) {
+                event_stream_finish(s, ferry_error_set(s->err, -EBADMSG,
+                                                       "ferryd sent an event that is not a JSON object"));
+                return -1;
+        }
+
+        r = s->fn(event, s->userdata);
+        if (r != 0)
+                event_stream_finish(s, r < 0 ? r : 0);
+        return 0;
+}
+
+/* What ferryd sent with its close frame: a 2-byte status code, then text. */
+static void event_stream_save_close_reason(struct event_stream *s, const unsigned char *in, size_t len)
+{
+        size_t n;
+
+        if (len < 2)
+                return;
+        s->close_code = in[0] << 8 | in[1];
+        n = len - 2 < sizeof(s->close_reason) - 1 ? len - 2 : sizeof(s->close_reason) - 1;
+        memcpy(s->close_reason, in + 2, n);
+        s->close_reason[n] = '\0';
+        utf8_trim_partial(s->close_reason);
+        for (char *p = s->close_reason; *p; p++)
+                if ((unsigned char) *p < ' ' || *p == 0x7f)
+                        *p = '?';
+}
+
+static int event_stream_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                                 size_t len)
+{
+        struct event_stream *s = lws_context_user(lws_get_context(wsi));
+
+        (void) user;
+
+        switch (reason) {
+        case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
+                /* The answer to the upgrade, before lws checks it is a 101. */
+                s->http_status = (int) lws_http_client_http_response(wsi);
+                break;
+
+        case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+                if (s->http_status > 0 && s->http_status != 101)
+                        event_stream_finish(s, ferry_error_set(s->err, -ECONNREFUSED,
+                                                               "ferryd answered HTTP %d to the event stream request",
+                                                               s->http_status));
+                else
+                        event_stream_finish(s, ferry_error_set(s->err, -ECONNREFUSED,
+                                                               "Cannot connect to ferryd at '%s': %s",
+                                                               s->config->socket_path,
+                                                               in ? (const char *) in : "connection failed"));
+                break;
+
+        case LWS_CALLBACK_CLIENT_RECEIVE:
+                return event_stream_receive(s, wsi, in, len);
+
+        case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+                event_stream_save_close_reason(s, in, len);
+                break;
+
+        case LWS_CALLBACK_CLIENT_CLOSED:
+                if (s->close_reason[0])
+                        event_stream_finish(s, ferry_error_set(s->err, -ECONNRESET,
+                                                               "ferryd closed the event stream: %s",
+                                                               s->close_reason));
+                else
+                        event_stream_finish(s, ferry_error_set(s->err, -ECONNRESET,
+                                                               "ferryd closed the event stream"));
+                break;
+
+        default:
+                break;
+        }
+        return 0;
+}
+
+static int event_stream_signal_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                                        size_t len)
+{
+        struct event_stream *s = lws_context_user(lws_get_context(wsi));
+        struct signalfd_siginfo si;
+        ssize_t n;
+
+        (void) user;
+        (void) in;
+        (void) len;
+
+        if (reason != LWS_CALLBACK_RAW_RX_FILE)
+                return 0;
+
+        n = read(s->signal_fd, &si, sizeof(si));
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return 0;
+        if (n != (ssize_t) sizeof(si))
+                event_stream_finish(s, ferry_error_set(s->err, n < 0 ? -errno : -EIO,
+                                                       "Failed to read the signal file descriptor: %m"));
+        else
+                event_stream_finish(s, 0);      /* SIGINT or SIGTERM: the user is done watching */
+        return 0;
+}
+
+static const struct lws_protocols event_stream_protocols[] = {
+        { .name = EVENT_STREAM_PROTOCOL, .callback = event_stream_callback },
+        { .name = EVENT_STREAM_SIGNAL_PROTOCOL, .callback = event_stream_signal_callback },
+        {}
+};
+
+/* libwebsockets' own messages only help debugging: the stream's outcome
+ * is reported once, by the caller. */
+static void event_stream_lws_log(int level, const char *line)
+{
+        (void) level;
+        log_debug("libwebsockets: %.*s", (int) strcspn(line, "\r\n"), line);
+}
+
+static int event_stream_watch_signals(struct event_stream *s)
+{
+        struct lws *wsi;
+        sigset_t mask;
+        int r;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        r = pthread_sigmask(SIG_BLOCK, &mask, NULL);
+        if (r != 0)
+                return ferry_error_set(s->err, -r, "Failed to block SIGINT and SIGTERM: %m");
+
+        s->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+        if (s->signal_fd < 0)
+                return ferry_error_set(s->err, -errno, "Failed to create a signal file descriptor: %m");
+
+        wsi = lws_adopt_descriptor_vhost(lws_get_vhost_by_name(s->lws, "default"), LWS_ADOPT_RAW_FILE_DESC,
+                                         (lws_sock_file_fd_type) { .filefd = s->signal_fd },
+                                         EVENT_STREAM_SIGNAL_PROTOCOL, NULL);
+        if (!wsi)
+                return ferry_error_set(s->err, -ENOMEM, "Failed to watch the signal file descriptor");
+        s->signal_fd_adopted = true;
+        return 0;
+}
+
+static int event_stream_connect(struct event_stream *s)
+{
+        struct sockaddr_un sa;
+        _cleanup_free_ char *address = NULL;
+        struct lws_client_connect_info info = {};
+
+        if (strlen(s->config->socket_path) >= sizeof(sa.sun_path))
+                return ferry_error_set(s->err, -ENAMETOOLONG, "Cannot connect to ferryd at '%s': %s",
+                                       s->config->socket_path, strerrordesc_np(ENAMETOOLONG));
+
+        /* "+path" is libwebsockets' way of naming a unix socket. */
+        address = strjoin("+", s->config->socket_path, NULL);
+        if (!address)
+                return ferry_error_set(s->err, -ENOMEM, "Out of memory");
+
+        info.context = s->lws;
+        info.address = address;
+        info.port = 0;
+        info.path = s->config->path;
+        info.host = "ferry";
+        info.local_protocol_name = EVENT_STREAM_PROTOCOL;
+
+        /* Until it returns, lws reports a failure by returning NULL only. */
+        if (!lws_client_connect_via_info(&info) && !s->done)
+                return ferry_error_set(s->err, -ECONNREFUSED, "Cannot connect to ferryd at '%s'",
+                                       s->config->socket_path);
+        return 0;
+}
+
+int event_stream_run(const struct event_stream_config *config, event_stream_fn fn, void *userdata,
+                     struct ferry_error *err)
+{
+        struct lws_context_creation_info info = {};
+        struct event_stream s = {
+                .config = config,
+                .fn = fn,
+                .userdata = userdata,
+                .err = err,
+                .signal_fd = -EBADF,
+                .message = STRBUF_INIT,
+        };
+        int r;
+
+        lws_set_log_level(LLL_ERR | LLL_WARN, event_stream_lws_log);
+
+        info.port = CONTEXT_PORT_NO_LISTEN;
+        info.protocols = event_stream_protocols;
+        info.user = &s;
+        info.uid = -1;
+        info.gid = -1;
+        s.lws = lws_create_context(&info);
+        if (!s.lws) {
+                r = ferry_error_set(err, -ENOMEM, "Failed to create the libwebsockets context");
+                goto finish;
+        }
+
+        r = event_stream_watch_signals(&s);
+        if (r < 0)
+                goto finish;
+
+        r = event_stream_connect(&s);
+        if (r < 0)
+                goto finish;
+
+        while (!s.done)
+                /* lws 4 ignores the timeout: it sleeps until the next event. */
+                if (lws_service(s.lws, 0) < 0)
+                        event_stream_finish(&s, ferry_error_set(err, -EIO, "The event loop failed"));
+        r = s.result;
+
+finish:
+        if (s.lws)
+                lws_context_destroy(s.lws);
+        if (!s.signal_fd_adopted && s.signal_fd >= 0)
+                close(s.signal_fd);
+        strbuf_done(&s.message);
+        return r;
+}
