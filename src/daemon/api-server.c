@@ -27,19 +27,14 @@ int api_server_get(struct daemon *d, const struct api_request *req, struct api_r
         char hostname[HOST_NAME_MAX + 1] = {};
         json_t *metadata;
 
-        (void) req;
-
         if (gethostname(hostname, sizeof(hostname) - 1) < 0)
                 return -errno;
 
-        /* Only the unix socket exists so far, and only the user ferryd
-         * runs as (root, in production) may open it: every client is
-         * trusted. */
         metadata = json_pack("{s:s, s:s, s:s, s:s, s:[], s:{s:s, s:s, s:I}}",
                              "api_version", "1.0",
                              "api_status", "development",
                              "server_version", FERRY_VERSION,
-                             "auth", "trusted",
+                             "auth", req->requestor.trusted ? "trusted" : "untrusted",
                              "api_extensions",
                              "environment",
                              "server_name", hostname,

@@ -4,23 +4,78 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/strbuf.h"
+#include "daemon/api-collection.h"
 #include "daemon/api.h"
 
+#define METHOD(m) (1u << (m))
+
+#define COLLECTION_OBJECT_HANDLERS {                    \
+                [API_METHOD_GET] = api_resource_get,    \
+                [API_METHOD_PUT] = api_resource_put,    \
+                [API_METHOD_PATCH] = api_resource_patch, \
+                [API_METHOD_DELETE] = api_collection_delete }
+
 /*
- * One entry per path.  A method without a handler answers 405.  Paths are
- * matched exactly, after a trailing slash is dropped.
+ * One entry per route.  "{name}" matches one path segment, handed to the
+ * handler in req->params.  A method without a handler answers 405.
+ * untrusted: the methods a client that is not trusted may use.
+ * stream_body: the methods whose body is streamed to a file.
  */
 struct api_endpoint {
         const char *path;
         api_handler_fn handlers[_API_METHOD_MAX];
+        unsigned untrusted;
+        unsigned stream_body;
+        const void *userdata;
 };
 
 static const struct api_endpoint api_endpoints[] = {
-        { "/",   { [API_METHOD_GET] = api_root_get } },
-        { "/1.0", { [API_METHOD_GET] = api_server_get } },
+        { .path = "/", .handlers = { [API_METHOD_GET] = api_root_get }, .untrusted = METHOD(API_METHOD_GET) },
+        { .path = "/1.0", .handlers = { [API_METHOD_GET] = api_server_get }, .untrusted = METHOD(API_METHOD_GET) },
+        { .path = "/1.0/sources", .handlers = { [API_METHOD_GET] = api_collection_list, [API_METHOD_POST] = api_collection_create },
+          .userdata = &api_sources },
+        { .path = "/1.0/sources/{name}", .handlers = COLLECTION_OBJECT_HANDLERS, .userdata = &api_sources },
+        { .path = "/1.0/targets", .handlers = { [API_METHOD_GET] = api_collection_list, [API_METHOD_POST] = api_collection_create },
+          .userdata = &api_targets },
+        { .path = "/1.0/targets/{name}", .handlers = COLLECTION_OBJECT_HANDLERS, .userdata = &api_targets },
+        { .path = "/1.0/instances", .handlers = { [API_METHOD_GET] = api_instances_list } },
+        { .path = "/1.0/instances/{uuid}", .handlers = { [API_METHOD_GET] = api_instance_get } },
+        { .path = "/1.0/instances/{uuid}/override", .handlers = {
+                [API_METHOD_GET] = api_resource_get,
+                [API_METHOD_PUT] = api_resource_put,
+                [API_METHOD_PATCH] = api_resource_patch,
+                [API_METHOD_DELETE] = api_instance_override_delete },
+          .userdata = &api_instance_overrides },
+        { .path = "/1.0/networks", .handlers = { [API_METHOD_GET] = api_networks_list } },
+        { .path = "/1.0/networks/{uuid}", .handlers = {
+                [API_METHOD_GET] = api_resource_get,
+                [API_METHOD_PUT] = api_resource_put,
+                [API_METHOD_PATCH] = api_resource_patch },
+          .userdata = &api_networks },
+        { .path = "/1.0/batches", .handlers = { [API_METHOD_GET] = api_collection_list, [API_METHOD_POST] = api_collection_create },
+          .userdata = &api_batches },
+        { .path = "/1.0/batches/{name}", .handlers = COLLECTION_OBJECT_HANDLERS, .userdata = &api_batches },
+        { .path = "/1.0/batches/{name}/instances", .handlers = { [API_METHOD_GET] = api_batch_instances_get } },
+        { .path = "/1.0/queue", .handlers = { [API_METHOD_GET] = api_queue_list } },
+        { .path = "/1.0/queue/{uuid}", .handlers = { [API_METHOD_GET] = api_queue_get } },
+        { .path = "/1.0/warnings", .handlers = { [API_METHOD_GET] = api_warnings_list } },
+        { .path = "/1.0/warnings/{uuid}", .handlers = {
+                [API_METHOD_GET] = api_resource_get,
+                [API_METHOD_PUT] = api_resource_put,
+                [API_METHOD_PATCH] = api_resource_patch,
+                [API_METHOD_DELETE] = api_warning_delete },
+          .userdata = &api_warnings },
+        { .path = "/1.0/artifacts", .handlers = { [API_METHOD_GET] = api_collection_list, [API_METHOD_POST] = api_collection_create },
+          .userdata = &api_artifacts },
+        { .path = "/1.0/artifacts/{name}", .handlers = COLLECTION_OBJECT_HANDLERS, .userdata = &api_artifacts },
+        { .path = "/1.0/artifacts/{name}/file", .handlers = {
+                [API_METHOD_GET] = api_artifact_file_get,
+                [API_METHOD_PUT] = api_artifact_file_put },
+          .stream_body = METHOD(API_METHOD_PUT) },
 };
 
 static const char *const api_method_table[_API_METHOD_MAX] = {
@@ -50,6 +105,8 @@ void api_response_done(struct api_response *r)
         if (!r)
                 return;
         json_decref(r->envelope);
+        if (r->send_file && r->file_fd >= 0)
+                close(r->file_fd);
         *r = (struct api_response) {};
 }
 
@@ -121,42 +178,142 @@ int api_response_error(struct api_response *ret, int http_status, const char *fm
         return 0;
 }
 
-static const struct api_endpoint *api_find_endpoint(const char *path)
+const char *api_request_arg(const struct api_request *req, const char *key)
 {
-        size_t len = strlen(path);
+        size_t len = strlen(key);
 
-        /* "/1.0/" is "/1.0", but "/" stays "/". */
-        if (len > 1 && path[len - 1] == '/')
-                len--;
+        for (size_t i = 0; i < req->n_args; i++)
+                if (strncmp(req->args[i], key, len) == 0) {
+                        if (req->args[i][len] == '=')
+                                return req->args[i] + len + 1;
+                        if (req->args[i][len] == '\0')
+                                return "";
+                }
+        return NULL;
+}
 
+/*
+ * Match path against pattern segment by segment.  On a match, point params
+ * at the segments that match placeholders, cut out of path (the caller's
+ * copy) with NULs, and return true; path is untouched otherwise.
+ */
+static bool api_match(const char *pattern, char *path, const char **params, size_t *ret_n)
+{
+        size_t lens[API_MAX_PARAMS], n = 0;
+        const char *q = pattern;
+        char *p = path;
+
+        for (;;) {
+                size_t qlen, plen;
+
+                if (*q != *p)
+                        return false;   /* a '/' against the end */
+                if (*q == '\0')
+                        break;
+                q++;
+                p++;
+                qlen = strcspn(q, "/");
+                plen = strcspn(p, "/");
+
+                if (*q == '{') {
+                        if (plen == 0 || n == API_MAX_PARAMS)
+                                return false;
+                        params[n] = p;
+                        lens[n++] = plen;
+                } else if (qlen != plen || strncmp(q, p, qlen) != 0)
+                        return false;
+                q += qlen;
+                p += plen;
+        }
+
+        for (size_t i = 0; i < n; i++)
+                ((char *) params[i])[lens[i]] = '\0';
+        *ret_n = n;
+        return true;
+}
+
+/* A copy of path without a trailing slash ("/1.0/" is "/1.0", "/" stays). */
+static char *api_normalize_path(const char *path)
+{
+        char *p = strdup(path);
+        size_t len;
+
+        if (!p)
+                return NULL;
+        len = strlen(p);
+        if (len > 1 && p[len - 1] == '/')
+                p[len - 1] = '\0';
+        return p;
+}
+
+static const struct api_endpoint *api_find_endpoint(char *path, const char **params, size_t *ret_n)
+{
         for (size_t i = 0; i < ELEMENTSOF(api_endpoints); i++)
-                if (strlen(api_endpoints[i].path) == len && strncmp(api_endpoints[i].path, path, len) == 0)
+                if (api_match(api_endpoints[i].path, path, params, ret_n))
                         return &api_endpoints[i];
         return NULL;
+}
+
+static const struct api_endpoint *api_lookup(const char *path)
+{
+        _cleanup_free_ char *p = api_normalize_path(path);
+        const char *params[API_MAX_PARAMS];
+        size_t n;
+
+        return p ? api_find_endpoint(p, params, &n) : NULL;
+}
+
+bool api_streams_body(const char *method, const char *path)
+{
+        const struct api_endpoint *e = api_lookup(path);
+        enum api_method m = api_method_from_string(method);
+
+        return e && m >= 0 && (e->stream_body & METHOD(m));
+}
+
+bool api_allows(const struct api_request *req)
+{
+        const struct api_endpoint *e;
+        enum api_method m;
+
+        if (req->requestor.trusted)
+                return true;
+        e = api_lookup(req->path);
+        m = api_method_from_string(req->method);
+        return e && m >= 0 && (e->untrusted & METHOD(m));
 }
 
 int api_handle(struct daemon *d, const struct api_request *req, struct api_response *ret)
 {
         _cleanup_api_response_ struct api_response resp = {};
+        _cleanup_free_ char *path = NULL;
+        struct api_request r = *req;
         const struct api_endpoint *e;
         enum api_method method;
         api_handler_fn handler;
-        int r;
+        int k;
 
-        e = api_find_endpoint(req->path);
+        path = api_normalize_path(req->path);
+        if (!path)
+                return -ENOMEM;
+
+        e = api_find_endpoint(path, r.params, &r.n_params);
         if (!e)
                 return api_response_error(ret, 404, "Not found");
+
+        if (!api_allows(req))
+                return api_response_error(ret, 403, "Not authorized: this client certificate is not trusted");
 
         method = api_method_from_string(req->method);
         handler = method >= 0 ? e->handlers[method] : NULL;
         if (!handler)
-                return api_response_error(ret, 405, "Method '%s' is not allowed on '%s'", req->method,
-                                          e->path);
+                return api_response_error(ret, 405, "Method '%s' is not allowed on '%s'", req->method, req->path);
 
-        r = handler(d, req, &resp);
-        if (r < 0) {
-                log_error_errno(r, "%s %s failed: %m", req->method, req->path);
-                errno = -r;
+        r.userdata = e->userdata;
+        k = handler(d, &r, &resp);
+        if (k < 0) {
+                log_error_errno(k, "%s %s failed: %m", req->method, req->path);
+                errno = -k;
                 return api_response_error(ret, 500, "Internal server error: %m");
         }
 

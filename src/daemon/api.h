@@ -17,12 +17,15 @@
 #define FERRY_DAEMON_API_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
 #include "common/macros.h"
 
+struct api_resource;
 struct daemon;
 
 enum api_method {
@@ -40,16 +43,58 @@ enum api_method {
 const char *api_method_to_string(enum api_method method);
 enum api_method api_method_from_string(const char *s);
 
+/* Who sent a request (events name them as the requestor). */
+struct api_requestor {
+        const char *protocol;   /* "unix" or "tls" */
+        const char *username;   /* the trusted certificate's name, "" on the unix socket */
+        const char *fingerprint; /* the TLS client certificate's, NULL if none */
+        bool trusted;
+};
+
+/* A request body streamed to a file instead of memory (endpoints marked
+ * API_STREAM_BODY): server.c writes it under <data dir>/tmp and hashes it
+ * on the way; the handler renames the file into place or leaves it, and
+ * server.c removes whatever is left. */
+struct api_upload {
+        const char *path;
+        uint64_t size;
+        char sha256[65];        /* hex */
+};
+
+#define API_MAX_PARAMS 4
+#define API_MAX_ARGS 16
+
 struct api_request {
         const char *method;     /* as sent: "GET", "HEAD", ... */
         const char *path;       /* decoded, without the query string */
+        /* The query string, decoded, as "key=value" (or "key") strings. */
+        const char *args[API_MAX_ARGS];
+        size_t n_args;
         const char *body;       /* NULL when the request has none */
         size_t body_len;
+        const struct api_upload *upload; /* API_STREAM_BODY endpoints only */
+        const char *if_match;   /* the If-Match header, NULL if absent */
+        const char *header_sha256; /* X-Ferry-SHA256, NULL if absent */
+        struct api_requestor requestor;
+        /* The {placeholders} of the matched route, in order; api_handle()
+         * fills them. */
+        const char *params[API_MAX_PARAMS];
+        size_t n_params;
+        const void *userdata;   /* the route's, for handlers shared by routes */
 };
+
+/* The value of query argument key ("recursion" in "recursion=1"): "" for a
+ * bare "key", NULL when absent.  Borrowed from req. */
+const char *api_request_arg(const struct api_request *req, const char *key);
 
 struct api_response {
         int status;             /* HTTP status code */
-        json_t *envelope;       /* owned */
+        json_t *envelope;       /* owned; NULL when a file is sent instead */
+        char etag[68];          /* "" or the quoted ETag header value */
+        bool send_file;         /* send file_fd's content as the body */
+        int file_fd;            /* owned when send_file */
+        uint64_t file_size;
+        const char *content_type; /* of the file, static */
 };
 
 void api_response_done(struct api_response *r);
@@ -76,6 +121,16 @@ int api_response_error(struct api_response *ret, int http_status, const char *fm
  */
 typedef int (*api_handler_fn)(struct daemon *d, const struct api_request *req, struct api_response *ret);
 
+/* What server.c must know before it reads a body: whether this request's
+ * body goes to a file (API_STREAM_BODY) and whether the requestor may send
+ * it at all.  Unknown routes stream nothing and are allowed: api_handle()
+ * answers them. */
+bool api_streams_body(const char *method, const char *path);
+bool api_allows(const struct api_request *req);
+
+/* The largest JSON body an endpoint takes: bigger ones get 413. */
+#define API_JSON_BODY_MAX (1024u * 1024u)
+
 /*
  * Answer one request: find the endpoint for req->path, then the handler
  * for req->method.  Always fills ret (404, 405, 500 included) and returns
@@ -86,5 +141,31 @@ int api_handle(struct daemon *d, const struct api_request *req, struct api_respo
 /* Handlers, one file per group of endpoints. */
 int api_root_get(struct daemon *d, const struct api_request *req, struct api_response *ret);
 int api_server_get(struct daemon *d, const struct api_request *req, struct api_response *ret);
+
+/* api-instances.c */
+int api_instances_list(struct daemon *d, const struct api_request *req, struct api_response *ret);
+int api_instance_get(struct daemon *d, const struct api_request *req, struct api_response *ret);
+extern const struct api_resource api_instance_overrides;
+int api_instance_override_delete(struct daemon *d, const struct api_request *req, struct api_response *ret);
+
+/* api-networks.c */
+int api_networks_list(struct daemon *d, const struct api_request *req, struct api_response *ret);
+extern const struct api_resource api_networks;
+
+/* api-batches.c */
+int api_batch_instances_get(struct daemon *d, const struct api_request *req, struct api_response *ret);
+
+/* api-queue.c */
+int api_queue_list(struct daemon *d, const struct api_request *req, struct api_response *ret);
+int api_queue_get(struct daemon *d, const struct api_request *req, struct api_response *ret);
+
+/* api-warnings.c */
+int api_warnings_list(struct daemon *d, const struct api_request *req, struct api_response *ret);
+extern const struct api_resource api_warnings;
+int api_warning_delete(struct daemon *d, const struct api_request *req, struct api_response *ret);
+
+/* api-artifacts.c */
+int api_artifact_file_get(struct daemon *d, const struct api_request *req, struct api_response *ret);
+int api_artifact_file_put(struct daemon *d, const struct api_request *req, struct api_response *ret);
 
 #endif

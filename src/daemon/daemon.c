@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,7 +15,9 @@
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "daemon/daemon.h"
+#include "daemon/events.h"
 #include "daemon/server.h"
+#include "db/db.h"
 
 /* mkdir -p: parents 0755, the data directory itself 0700.  An existing
  * directory is left as it is. */
@@ -116,9 +119,41 @@ static int daemon_check_socket(const char *path, struct ferry_error *err)
         return 0;
 }
 
+/* <data dir>/tmp holds uploads in flight: whatever is there now was left
+ * by a ferryd that died, and is removed. */
+static int daemon_make_subdirs(struct daemon *d, struct ferry_error *err)
+{
+        static const char *const subdirs[] = { DAEMON_TMP_NAME, DAEMON_ARTIFACTS_NAME };
+        _cleanup_free_ char *tmp = NULL;
+        DIR *dir;
+        struct dirent *de;
+
+        for (size_t i = 0; i < ELEMENTSOF(subdirs); i++) {
+                _cleanup_free_ char *p = strjoin(d->data_dir, "/", subdirs[i], NULL);
+
+                if (!p)
+                        return ferry_error_set(err, -ENOMEM, "Out of memory");
+                if (mkdir(p, 0700) < 0 && errno != EEXIST)
+                        return ferry_error_set(err, -errno, "Cannot create directory '%s': %m", p);
+        }
+
+        tmp = strjoin(d->data_dir, "/" DAEMON_TMP_NAME, NULL);
+        if (!tmp)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        dir = opendir(tmp);
+        if (!dir)
+                return ferry_error_set(err, -errno, "Cannot open directory '%s': %m", tmp);
+        while ((de = readdir(dir)))
+                if (de->d_name[0] != '.' && unlinkat(dirfd(dir), de->d_name, 0) < 0)
+                        log_warning_errno(errno, "Failed to remove '%s/%s': %m", tmp, de->d_name);
+        closedir(dir);
+        return 0;
+}
+
 int daemon_new(const struct daemon_config *config, struct daemon **ret, struct ferry_error *err)
 {
         _cleanup_daemon_ struct daemon *d = NULL;
+        _cleanup_free_ char *db_path = NULL;
         const char *data_dir = config->data_dir ? config->data_dir : DAEMON_DEFAULT_DATA_DIR;
         int r;
 
@@ -156,6 +191,21 @@ int daemon_new(const struct daemon_config *config, struct daemon **ret, struct f
         if (r < 0)
                 return r;
 
+        r = daemon_make_subdirs(d, err);
+        if (r < 0)
+                return r;
+
+        db_path = strjoin(d->data_dir, "/" DAEMON_DB_NAME, NULL);
+        if (!db_path)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        r = db_open(db_path, &d->db, err);
+        if (r < 0)
+                return r;
+
+        r = event_hub_new(&d->events);
+        if (r < 0)
+                return ferry_error_set(err, r, "Out of memory");
+
         r = server_new(d, d->socket_path, &d->server, err);
         if (r < 0)
                 return r;
@@ -177,6 +227,8 @@ void daemon_free(struct daemon *d)
         /* The socket goes first, the lock last: whoever takes the lock
          * next finds the path free. */
         server_free(d->server);
+        event_hub_free(d->events);
+        db_close(d->db);
         if (d->lock_fd >= 0)
                 close(d->lock_fd);
         free(d->data_dir);

@@ -16,7 +16,12 @@
 #define DAEMON_DEFAULT_DATA_DIR "/var/lib/ferry"
 #define DAEMON_SOCKET_NAME "unix.socket"
 #define DAEMON_LOCK_NAME "ferryd.lock"
+#define DAEMON_DB_NAME "ferry.db"
+#define DAEMON_TMP_NAME "tmp"           /* uploads in progress; emptied at start */
+#define DAEMON_ARTIFACTS_NAME "artifacts"
 
+struct db;
+struct event_hub;
 struct server;
 
 struct daemon_config {
@@ -29,6 +34,8 @@ struct daemon {
         char *lock_path;        /* <data_dir>/ferryd.lock, holds our pid */
         int lock_fd;            /* flock()ed while we run */
         pid_t pid;
+        struct db *db;          /* the event loop thread's connection */
+        struct event_hub *events;
         struct server *server;
 };
 

@@ -10,16 +10,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <libwebsockets.h>
+#include <openssl/evp.h>
 
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "daemon/api.h"
+#include "daemon/daemon.h"
 #include "daemon/server.h"
 
-/* The largest request body ferryd reads; a larger one is drained and
- * answered 413. */
-#define SERVER_BODY_MAX (16u * 1024 * 1024)
+/* Streamed uploads (artifact files) go to <data dir>/tmp first. */
+#define SERVER_UPLOAD_DIR "tmp"
 
 /* Bytes handed to lws_write() per writable callback: large answers go out
  * in pieces instead of making lws buffer what the socket did not take. */
@@ -43,20 +46,163 @@ struct server {
 struct server_request {
         char method[16];
         char *path;
+        char *args[API_MAX_ARGS];       /* the query string, decoded, "key=value" each */
+        size_t n_args;
+        char *if_match;
+        char *header_sha256;
         bool head;                      /* HEAD: headers only */
+        bool denied;                    /* not allowed: drain the body, answer 403 */
+        bool length_required;           /* a chunked body: answer 411 */
         struct strbuf body;
         bool body_too_large;
+        /* A body streamed to a file (api_streams_body()). */
+        bool streaming;
+        int upload_fd;
+        char *upload_path;
+        EVP_MD_CTX *upload_md;
+        uint64_t upload_size;
+        int upload_error;               /* negative errno: writing the upload failed */
         unsigned char *answer;          /* LWS_PRE bytes of headroom, then the body */
         size_t answer_len;
         size_t answer_sent;
+        /* A file answer: sent from the writable callback in pieces. */
+        bool sending_file;
+        int file_fd;
+        uint64_t file_left;
 };
 
 static void server_request_reset(struct server_request *sr)
 {
         free(sr->path);
+        for (size_t i = 0; i < sr->n_args; i++)
+                free(sr->args[i]);
+        free(sr->if_match);
+        free(sr->header_sha256);
         strbuf_done(&sr->body);
+        if (sr->streaming && sr->upload_fd >= 0)
+                close(sr->upload_fd);
+        /* A handler that kept the upload has renamed it away. */
+        if (sr->upload_path && unlink(sr->upload_path) < 0 && errno != ENOENT)
+                log_warning_errno(errno, "Failed to remove '%s': %m", sr->upload_path);
+        free(sr->upload_path);
+        EVP_MD_CTX_free(sr->upload_md);
         free(sr->answer);
+        if (sr->sending_file)
+                close(sr->file_fd);
         *sr = (struct server_request) {};
+}
+
+/* Copy header token h, or NULL when the request has none. */
+static char *server_copy_header(struct lws *wsi, enum lws_token_indexes h)
+{
+        int len = lws_hdr_total_length(wsi, h);
+        char *v;
+
+        if (len <= 0)
+                return NULL;
+        v = malloc((size_t) len + 1);
+        if (v && lws_hdr_copy(wsi, v, len + 1, h) < 0) {
+                free(v);
+                return NULL;
+        }
+        return v;
+}
+
+static char *server_copy_custom_header(struct lws *wsi, const char *name)
+{
+        int len = lws_hdr_custom_length(wsi, name, (int) strlen(name));
+        char *v;
+
+        if (len <= 0)
+                return NULL;
+        v = malloc((size_t) len + 1);
+        if (v && lws_hdr_custom_copy(wsi, v, len + 1, name, (int) strlen(name)) < 0) {
+                free(v);
+                return NULL;
+        }
+        return v;
+}
+
+/* lws splits the query string at '&' and decodes each piece. */
+static int server_request_read_args(struct lws *wsi, struct server_request *sr)
+{
+        char buf[8192];
+
+        for (int i = 0; sr->n_args < API_MAX_ARGS; i++) {
+                int n = lws_hdr_copy_fragment(wsi, buf, sizeof(buf), WSI_TOKEN_HTTP_URI_ARGS, i);
+
+                if (n < 0)
+                        break;
+                sr->args[sr->n_args] = strndup(buf, (size_t) n);
+                if (!sr->args[sr->n_args])
+                        return -ENOMEM;
+                sr->n_args++;
+        }
+        return 0;
+}
+
+static void server_request_fill(const struct server_request *sr, struct api_request *req)
+{
+        *req = (struct api_request) {
+                .method = sr->method,
+                .path = sr->path,
+                .n_args = sr->n_args,
+                .body = sr->body.data,
+                .body_len = sr->body.len,
+                .if_match = sr->if_match,
+                .header_sha256 = sr->header_sha256,
+                /* Only the unix socket exists so far, and the data
+                 * directory (0700) and the socket's mode (0660) decide who
+                 * reaches it: everyone here is trusted. */
+                .requestor = { .protocol = "unix", .username = "", .trusted = true },
+        };
+        for (size_t i = 0; i < sr->n_args; i++)
+                req->args[i] = sr->args[i];
+}
+
+static int server_upload_begin(struct server *s, struct server_request *sr)
+{
+        sr->upload_path = strjoin(s->daemon->data_dir, "/" SERVER_UPLOAD_DIR "/upload-XXXXXX", NULL);
+        if (!sr->upload_path)
+                return -ENOMEM;
+        sr->upload_fd = mkostemp(sr->upload_path, O_CLOEXEC);
+        if (sr->upload_fd < 0) {
+                int r = -errno;
+
+                free(TAKE_PTR(sr->upload_path));
+                return log_error_errno(r, "Failed to create a file for an upload: %m");
+        }
+        sr->streaming = true;
+
+        sr->upload_md = EVP_MD_CTX_new();
+        if (!sr->upload_md || EVP_DigestInit_ex(sr->upload_md, EVP_sha256(), NULL) != 1)
+                return -ENOMEM;
+        return 0;
+}
+
+static void server_upload_add(struct server_request *sr, const void *data, size_t len)
+{
+        const char *p = data;
+
+        if (sr->upload_error < 0)
+                return;
+        if (EVP_DigestUpdate(sr->upload_md, data, len) != 1) {
+                sr->upload_error = -EIO;
+                return;
+        }
+        sr->upload_size += len;
+        while (len > 0) {
+                ssize_t n = write(sr->upload_fd, p, len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        sr->upload_error = n < 0 ? -errno : -EIO;
+                        return;
+                }
+                p += n;
+                len -= (size_t) n;
+        }
 }
 
 /*
@@ -72,7 +218,7 @@ static bool server_request_expects_body(struct lws *wsi, int meth)
 
         if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0 ||
             lws_hdr_copy(wsi, value, sizeof(value), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0)
-                return meth == LWSHUMETH_POST || meth == LWSHUMETH_PUT || meth == LWSHUMETH_PATCH;
+                return false;   /* chunked bodies are refused (411) before this */
 
         n = atoll(value);
         return n > 0 || (n == 0 && meth == LWSHUMETH_POST);
@@ -89,43 +235,97 @@ static const char *const server_method_names[] = {
         [LWSHUMETH_HEAD] = "HEAD",
 };
 
+/* Finish a streamed upload: its size and SHA-256 for the handler. */
+static int server_upload_finish(struct server_request *sr, struct api_upload *upload)
+{
+        unsigned char digest[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+
+        if (sr->upload_error < 0)
+                return sr->upload_error;
+        if (EVP_DigestFinal_ex(sr->upload_md, digest, &len) != 1)
+                return -EIO;
+        if (close(sr->upload_fd) < 0)
+                return -errno;
+        sr->upload_fd = -EBADF;
+
+        *upload = (struct api_upload) { .path = sr->upload_path, .size = sr->upload_size };
+        return hex_encode(digest, len, upload->sha256, sizeof(upload->sha256));
+}
+
+static int server_request_respond(struct server *s, struct lws *wsi, struct server_request *sr,
+                                  struct api_response *resp)
+{
+        struct api_request req;
+        struct api_upload upload;
+        int r;
+
+        server_request_fill(sr, &req);
+
+        if (sr->length_required)
+                return api_response_error(resp, 411, "Chunked request bodies are not supported: send a Content-Length");
+        if (sr->denied)
+                return api_response_error(resp, 403, "Not authorized: this client certificate is not trusted");
+        if (sr->body_too_large)
+                return api_response_error(resp, 413, "Request body is larger than %u bytes", API_JSON_BODY_MAX);
+        if (sr->streaming) {
+                r = server_upload_finish(sr, &upload);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to store the upload of %s '%s': %m", sr->method, sr->path);
+                        errno = -r;
+                        return api_response_error(resp, 500, "Failed to store the uploaded file: %m");
+                }
+                req.upload = &upload;
+        }
+
+        (void) wsi;
+        return api_handle(s->daemon, &req, resp);
+}
+
 /* Send the answer's headers now and its body from the writable callback. */
 static int server_request_answer(struct server *s, struct lws *wsi, struct server_request *sr)
 {
-        struct api_request req = {
-                .method = sr->method,
-                .path = sr->path,
-                .body = sr->body.data,
-                .body_len = sr->body.len,
-        };
         _cleanup_api_response_ struct api_response resp = {};
-        unsigned char headers[LWS_PRE + 512];
+        unsigned char headers[LWS_PRE + 1024];
         unsigned char *start = headers + LWS_PRE, *p = start, *end = headers + sizeof(headers) - 1;
+        const char *content_type = "application/json";
+        uint64_t content_length;
         size_t len;
         int r;
 
-        if (sr->body_too_large)
-                r = api_response_error(&resp, 413, "Request body is larger than %u bytes", SERVER_BODY_MAX);
-        else
-                r = api_handle(s->daemon, &req, &resp);
+        r = server_request_respond(s, wsi, sr, &resp);
         if (r < 0)
                 return log_error_errno(r, "Failed to answer %s '%s': %m", sr->method, sr->path);
 
-        /* The body is the compact envelope and a newline, like Incus sends. */
-        len = json_dumpb(resp.envelope, NULL, 0, JSON_COMPACT);
-        sr->answer = len > 0 ? malloc(LWS_PRE + len + 1) : NULL;
-        if (!sr->answer)
-                return log_error_errno(ENOMEM, "Failed to answer %s '%s': %m", sr->method, sr->path);
-        json_dumpb(resp.envelope, (char *) sr->answer + LWS_PRE, len, JSON_COMPACT);
-        sr->answer[LWS_PRE + len] = '\n';
-        sr->answer_len = len + 1;
-        sr->answer_sent = 0;
+        if (resp.send_file) {
+                sr->sending_file = true;
+                sr->file_fd = TAKE_FD(resp.file_fd);
+                resp.send_file = false;
+                sr->file_left = resp.file_size;
+                content_length = resp.file_size;
+                content_type = resp.content_type ?: "application/octet-stream";
+        } else {
+                /* The body is the compact envelope and a newline, like Incus sends. */
+                len = json_dumpb(resp.envelope, NULL, 0, JSON_COMPACT);
+                sr->answer = len > 0 ? malloc(LWS_PRE + len + 1) : NULL;
+                if (!sr->answer)
+                        return log_error_errno(ENOMEM, "Failed to answer %s '%s': %m", sr->method, sr->path);
+                json_dumpb(resp.envelope, (char *) sr->answer + LWS_PRE, len, JSON_COMPACT);
+                sr->answer[LWS_PRE + len] = '\n';
+                sr->answer_len = len + 1;
+                sr->answer_sent = 0;
+                content_length = sr->answer_len;
+        }
 
         log_debug("%s %s: %d", sr->method, sr->path, resp.status);
 
-        if (lws_add_http_common_headers(wsi, (unsigned) resp.status, "application/json", sr->answer_len, &p,
-                                        end) ||
-            lws_finalize_write_http_header(wsi, start, &p, end))
+        if (lws_add_http_common_headers(wsi, (unsigned) resp.status, content_type, content_length, &p, end))
+                return -EIO;
+        if (resp.etag[0] &&
+            lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_ETAG, (const unsigned char *) resp.etag,
+                                         (int) strlen(resp.etag), &p, end))
+                return -EIO;
+        if (lws_finalize_write_http_header(wsi, start, &p, end))
                 return -EIO;
 
         if (sr->head) {
@@ -139,10 +339,12 @@ static int server_request_answer(struct server *s, struct lws *wsi, struct serve
 
 static int server_request_begin(struct server *s, struct lws *wsi, struct server_request *sr)
 {
+        struct api_request req;
         char *uri = NULL;
-        int meth, uri_len = 0;
+        int meth, uri_len = 0, r;
 
         server_request_reset(sr);
+        sr->upload_fd = -EBADF;
 
         meth = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
         if (meth < 0 || meth >= (int) ELEMENTSOF(server_method_names) || !server_method_names[meth]) {
@@ -157,17 +359,43 @@ static int server_request_begin(struct server *s, struct lws *wsi, struct server
         if (!sr->path)
                 return log_error_errno(ENOMEM, "Failed to read a request: %m");
 
-        if (server_request_expects_body(wsi, meth))
-                return 0;       /* answered on LWS_CALLBACK_HTTP_BODY_COMPLETION */
+        sr->if_match = server_copy_header(wsi, WSI_TOKEN_HTTP_IF_MATCH);
+        sr->header_sha256 = server_copy_custom_header(wsi, "x-ferry-sha256:");
+        r = server_request_read_args(wsi, sr);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read a request: %m");
 
-        return server_request_answer(s, wsi, sr);
+        server_request_fill(sr, &req);
+        sr->denied = !api_allows(&req);
+
+        /* lws 4.1 cannot read chunked request bodies; every client ferry
+         * knows sends a Content-Length. */
+        if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0 &&
+            lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
+                sr->length_required = true;
+                return server_request_answer(s, wsi, sr);
+        }
+
+        if (!server_request_expects_body(wsi, meth))
+                return server_request_answer(s, wsi, sr);
+
+        if (!sr->denied && api_streams_body(sr->method, sr->path)) {
+                r = server_upload_begin(s, sr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;       /* answered on LWS_CALLBACK_HTTP_BODY_COMPLETION */
 }
 
 static int server_request_add_body(struct server_request *sr, const void *data, size_t len)
 {
-        if (sr->body_too_large)
+        if (sr->denied || sr->body_too_large)
                 return 0;
-        if (len > SERVER_BODY_MAX - sr->body.len) {
+        if (sr->streaming) {
+                server_upload_add(sr, data, len);
+                return 0;
+        }
+        if (len > API_JSON_BODY_MAX - sr->body.len) {
                 sr->body_too_large = true;
                 strbuf_done(&sr->body);
                 return 0;
@@ -175,17 +403,54 @@ static int server_request_add_body(struct server_request *sr, const void *data, 
         return strbuf_append_len(&sr->body, data, len);
 }
 
+/* The next piece of a file answer, read into the answer buffer. */
+static int server_request_read_file(struct server_request *sr)
+{
+        size_t want = sr->file_left < SERVER_WRITE_CHUNK ? (size_t) sr->file_left : SERVER_WRITE_CHUNK;
+        ssize_t n;
+
+        if (!sr->answer) {
+                sr->answer = malloc(LWS_PRE + SERVER_WRITE_CHUNK);
+                if (!sr->answer)
+                        return -ENOMEM;
+        }
+        do
+                n = read(sr->file_fd, sr->answer + LWS_PRE, want);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        if (n == 0)
+                return -EIO;    /* the file shrank under us */
+
+        sr->answer_len = (size_t) n;
+        sr->answer_sent = 0;
+        sr->file_left -= (uint64_t) n;
+        return 0;
+}
+
 static int server_request_write(struct lws *wsi, struct server_request *sr)
 {
         enum lws_write_protocol mode;
         size_t left, n;
+        int r;
+
+        if (sr->sending_file && sr->answer_sent == sr->answer_len) {
+                if (sr->file_left == 0) {
+                        /* An empty file: Content-Length 0 said it all. */
+                        server_request_reset(sr);
+                        return lws_http_transaction_completed(wsi) ? -ECONNRESET : 0;
+                }
+                r = server_request_read_file(sr);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to read the file for %s '%s': %m", sr->method, sr->path);
+        }
 
         if (!sr->answer)
                 return 0;       /* nothing pending */
 
         left = sr->answer_len - sr->answer_sent;
         n = left < SERVER_WRITE_CHUNK ? left : SERVER_WRITE_CHUNK;
-        mode = n == left ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP;
+        mode = n == left && (!sr->sending_file || sr->file_left == 0) ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP;
 
         /* lws may scribble over the LWS_PRE bytes before the piece: those
          * are our headroom or bytes already sent. */

@@ -618,10 +618,27 @@ static int check_in_use(struct db *db, const struct db_table *t, const char *key
                                t->in_use_kind, db_column_text(stmt, 0));
 }
 
-int db_object_delete(struct db *db, const struct db_table *t, const char *key, struct ferry_error *err)
+static int delete_row(struct db *db, const struct db_table *t, const char *key, int64_t id,
+                      struct ferry_error *err)
 {
         _cleanup_stmt_ sqlite3_stmt *stmt = NULL;
         struct sql q = {};
+        int r;
+
+        sql_add(&q, "DELETE FROM %s WHERE id = ?", t->table);
+        r = sql_prepare(db, &q, &stmt, err);
+        if (r >= 0)
+                r = db_bind_int64(db, stmt, 1, id, err);
+        if (r >= 0)
+                r = db_step(db, stmt, err);
+        /* A foreign key that check_in_use() does not know about. */
+        if (r == -EBUSY)
+                return ferry_error_prefix(err, WHAT_FMT " '%s' is in use", WHAT_ARGS(t), key);
+        return r;
+}
+
+int db_object_delete(struct db *db, const struct db_table *t, const char *key, struct ferry_error *err)
+{
         int64_t id = 0;
         int r;
 
@@ -631,15 +648,7 @@ int db_object_delete(struct db *db, const struct db_table *t, const char *key, s
         r = find_existing(db, t, key, &id, err);
         if (r >= 0)
                 r = check_in_use(db, t, key, id, err);
-        if (r >= 0) {
-                sql_add(&q, "DELETE FROM %s WHERE id = ?", t->table);
-                r = sql_prepare(db, &q, &stmt, err);
-        }
         if (r >= 0)
-                r = db_bind_int64(db, stmt, 1, id, err);
-        if (r >= 0)
-                r = db_step(db, stmt, err);
-        if (r == -EBUSY)
-                r = ferry_error_prefix(err, WHAT_FMT " '%s' is in use", WHAT_ARGS(t), key);
+                r = delete_row(db, t, key, id, err);
         return db_end(db, r, err);
 }

@@ -183,14 +183,21 @@ static int model_validate_value(const struct model_field *f, const char *path, c
 
         switch (f->type) {
         case MODEL_OBJECT:
+                if (!f->fields)
+                        break;  /* free-form: ferryd's own (read-only) data */
                 return model_validate_fields(f->fields, path, v, current, ret, err);
         case MODEL_MAP:
+                if (!f->item)
+                        break;
                 return model_validate_map(f, path, v, ret, err);
         case MODEL_ARRAY:
+                if (!f->item)
+                        break;
                 return model_validate_array(f, path, v, ret, err);
         default:
-                return model_validate_scalar(f, path, v, ret, err);
+                break;
         }
+        return model_validate_scalar(f, path, v, ret, err);
 }
 
 static const struct model_field *model_find_field(const struct model_field *fields, const char *name)
@@ -206,7 +213,7 @@ static int model_set_default(const struct model_field *f, const char *path, cons
 {
         json_t *v = NULL;
 
-        if (f->type == MODEL_OBJECT && !f->default_json) {
+        if (f->type == MODEL_OBJECT && f->fields && !f->default_json) {
                 /* An absent object still gets its fields' defaults. */
                 _cleanup_json_ json_t *empty = json_object();
                 int r;
@@ -354,10 +361,10 @@ static json_t *model_public_fields(const struct model_field *fields, const json_
 
 static json_t *model_public_value(const struct model_field *f, const json_t *v)
 {
-        if (f->type == MODEL_OBJECT && json_is_object(v))
+        if (f->type == MODEL_OBJECT && f->fields && json_is_object(v))
                 return model_public_fields(f->fields, v);
 
-        if (f->type == MODEL_ARRAY && json_is_array(v) && f->item->type == MODEL_OBJECT) {
+        if (f->type == MODEL_ARRAY && f->item && json_is_array(v) && f->item->type == MODEL_OBJECT) {
                 _cleanup_json_ json_t *out = json_array();
                 const json_t *item;
                 size_t i;

@@ -29,7 +29,7 @@ enum model_type {
         MODEL_STRING,
         MODEL_INT,
         MODEL_BOOL,
-        MODEL_OBJECT,           /* the keys listed in .fields, nothing else */
+        MODEL_OBJECT,           /* the keys listed in .fields, nothing else; any keys without .fields */
         MODEL_MAP,              /* any keys; each value as .item says */
         MODEL_ARRAY,            /* each element as .item says */
         _MODEL_TYPE_MAX,

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "common/macros.h"
 #include "common/strbuf.h"
 #include "ferryd-fixture.h"
 
@@ -36,7 +37,19 @@ void ferryd_fixture_set_data_dir(struct ferryd_fixture *f, const char *relative)
 
 void ferryd_fixture_start(struct ferryd_fixture *f)
 {
-        proc_start(&f->ferryd, (char *const[]) { (char *) f->ferryd_path, "--data-dir", f->data_dir, NULL });
+        ferryd_fixture_start_with(f, NULL);
+}
+
+void ferryd_fixture_start_with(struct ferryd_fixture *f, const char *const *extra)
+{
+        char *argv[32] = { (char *) f->ferryd_path, (char *) "--data-dir", f->data_dir };
+        size_t n = 3;
+
+        for (; extra && *extra; extra++) {
+                assert_true(n < ELEMENTSOF(argv) - 1);
+                argv[n++] = (char *) *extra;
+        }
+        proc_start(&f->ferryd, argv);
         proc_wait_for_socket(&f->ferryd, f->socket_path, FERRYD_START_TIMEOUT_MS);
 }
 
@@ -68,4 +81,19 @@ void ferryd_fixture_free(struct ferryd_fixture *f)
         free(f->data_dir);
         free(f->dir);
         free(f);
+}
+
+int ferryd_fixture_setup(void **state)
+{
+        *state = ferryd_fixture_new(FERRYD_PATH);
+        return 0;
+}
+
+int ferryd_fixture_teardown(void **state)
+{
+        struct ferryd_fixture *f = *state;
+        int r = ferryd_fixture_stop(f);
+
+        ferryd_fixture_free(f);
+        return r;
 }

@@ -30,6 +30,8 @@ void ferryd_fixture_set_data_dir(struct ferryd_fixture *f, const char *relative)
 
 /* Start ferryd on the data directory and wait until its socket accepts. */
 void ferryd_fixture_start(struct ferryd_fixture *f);
+/* The same with more ferryd arguments (NULL-terminated list, may be NULL). */
+void ferryd_fixture_start_with(struct ferryd_fixture *f, const char *const *extra);
 
 /* Create the data directory and bind (not listen on) a unix socket at the
  * socket path, as if a ferryd had been there; returns the socket. */
@@ -42,5 +44,10 @@ int ferryd_fixture_stop(struct ferryd_fixture *f);
 
 /* Reap ferryd if still needed, remove the directory and free.  Accepts NULL. */
 void ferryd_fixture_free(struct ferryd_fixture *f);
+
+/* cmocka setup and teardown: a fixture for FERRYD_PATH in *state, stopped
+ * and removed afterwards (teardown fails if ferryd did not stop cleanly). */
+int ferryd_fixture_setup(void **state);
+int ferryd_fixture_teardown(void **state);
 
 #endif

@@ -31,21 +31,6 @@
 #error "FERRYD_PATH must name the ferryd binary under test"
 #endif
 
-static int setup(void **state)
-{
-        *state = ferryd_fixture_new(FERRYD_PATH);
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        struct ferryd_fixture *f = *state;
-        int r = ferryd_fixture_stop(f);
-
-        ferryd_fixture_free(f);
-        return r;
-}
-
 /* Run a second ferryd on the same data directory to completion. */
 static int run_ferryd(struct ferryd_fixture *f, char **ret_stderr)
 {
@@ -357,24 +342,24 @@ static void test_help_names_options_socket_and_man_page(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(test_get_1_0_answers_a_sync_envelope_describing_the_server, setup,
-                                                teardown),
-                cmocka_unit_test_setup_teardown(test_unknown_path_answers_404_error_envelope, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_method_without_handler_answers_405_error_envelope, setup,
-                                                teardown),
-                cmocka_unit_test_setup_teardown(test_one_connection_serves_several_requests, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_get_1_0_answers_a_sync_envelope_describing_the_server, ferryd_fixture_setup,
+                                                ferryd_fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_unknown_path_answers_404_error_envelope, ferryd_fixture_setup, ferryd_fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_method_without_handler_answers_405_error_envelope, ferryd_fixture_setup,
+                                                ferryd_fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_one_connection_serves_several_requests, ferryd_fixture_setup, ferryd_fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_missing_data_dir_is_created_private_with_socket_mode_0660,
-                                                setup, teardown),
-                cmocka_unit_test_setup_teardown(test_second_ferryd_on_the_same_data_dir_refuses_to_start, setup,
-                                                teardown),
-                cmocka_unit_test_setup_teardown(test_stale_socket_file_is_replaced, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_other_listener_on_the_socket_path_makes_ferryd_refuse, setup,
-                                                teardown),
-                cmocka_unit_test_setup_teardown(test_file_that_is_not_a_socket_makes_ferryd_refuse, setup,
-                                                teardown),
-                cmocka_unit_test_setup_teardown(test_sigterm_stops_ferryd_and_removes_the_socket, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_sigint_stops_ferryd_and_removes_the_socket, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_unknown_log_level_is_a_usage_error, setup, teardown),
+                                                ferryd_fixture_setup, ferryd_fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_second_ferryd_on_the_same_data_dir_refuses_to_start, ferryd_fixture_setup,
+                                                ferryd_fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_stale_socket_file_is_replaced, ferryd_fixture_setup, ferryd_fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_other_listener_on_the_socket_path_makes_ferryd_refuse, ferryd_fixture_setup,
+                                                ferryd_fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_file_that_is_not_a_socket_makes_ferryd_refuse, ferryd_fixture_setup,
+                                                ferryd_fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_sigterm_stops_ferryd_and_removes_the_socket, ferryd_fixture_setup, ferryd_fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_sigint_stops_ferryd_and_removes_the_socket, ferryd_fixture_setup, ferryd_fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_unknown_log_level_is_a_usage_error, ferryd_fixture_setup, ferryd_fixture_teardown),
                 cmocka_unit_test(test_unexpected_argument_is_a_usage_error),
                 cmocka_unit_test(test_version_prints_name_and_version),
                 cmocka_unit_test(test_help_names_options_socket_and_man_page),

@@ -27,7 +27,11 @@ static struct daemon test_daemon = {
 
 static void handle(const char *method, const char *path, struct api_response *ret)
 {
-        struct api_request req = { .method = method, .path = path };
+        struct api_request req = {
+                .method = method,
+                .path = path,
+                .requestor = { .protocol = "unix", .username = "", .trusted = true },
+        };
 
         assert_int_equal(api_handle(&test_daemon, &req, ret), 0);
         assert_non_null(ret->envelope);
@@ -184,6 +188,80 @@ static void test_trailing_slash_names_the_same_endpoint(_unused_ void **state)
         api_response_done(&r);
 }
 
+static void handle_untrusted(const char *method, const char *path, struct api_response *ret)
+{
+        struct api_request req = {
+                .method = method,
+                .path = path,
+                .requestor = { .protocol = "tls", .username = "", .trusted = false },
+        };
+
+        assert_int_equal(api_handle(&test_daemon, &req, ret), 0);
+        assert_non_null(ret->envelope);
+}
+
+static void test_untrusted_clients_get_403_except_on_server_info(_unused_ void **state)
+{
+        struct api_response r = {};
+        struct api_request req = { .method = "GET", .path = "/1.0/sources", .requestor = { .trusted = false } };
+
+        handle_untrusted("GET", "/1.0/sources", &r);
+        assert_error(&r, 403, "Not authorized: this client certificate is not trusted");
+        api_response_done(&r);
+
+        handle_untrusted("DELETE", "/1.0/batches/b1", &r);
+        assert_error(&r, 403, "Not authorized: this client certificate is not trusted");
+        api_response_done(&r);
+
+        assert_false(api_allows(&req));
+        req.path = "/1.0";
+        assert_true(api_allows(&req));
+        req.requestor.trusted = true;
+        req.path = "/1.0/sources";
+        assert_true(api_allows(&req));
+}
+
+static void test_routes_with_placeholders_match_one_segment(_unused_ void **state)
+{
+        struct api_response r = {};
+
+        /* A placeholder never matches an empty or a nested segment. */
+        handle("GET", "/1.0/sources//x", &r);
+        assert_error(&r, 404, "Not found");
+        api_response_done(&r);
+
+        handle("POST", "/1.0/batches/b1/instances", &r);
+        assert_error(&r, 405, "Method 'POST' is not allowed on '/1.0/batches/b1/instances'");
+        api_response_done(&r);
+
+        handle("GET", "/1.0/instances/u1/override/extra", &r);
+        assert_error(&r, 404, "Not found");
+        api_response_done(&r);
+}
+
+static void test_only_artifact_files_stream_their_body(_unused_ void **state)
+{
+        assert_true(api_streams_body("PUT", "/1.0/artifacts/vddk8/file"));
+        assert_false(api_streams_body("GET", "/1.0/artifacts/vddk8/file"));
+        assert_false(api_streams_body("PUT", "/1.0/artifacts/vddk8"));
+        assert_false(api_streams_body("POST", "/1.0/batches"));
+        assert_false(api_streams_body("PUT", "/nope"));
+}
+
+static void test_query_arguments_are_found_by_key(_unused_ void **state)
+{
+        struct api_request req = {
+                .args = { "recursion=1", "filter=cpus >= 4 && os == 'a=b'", "all" },
+                .n_args = 3,
+        };
+
+        assert_string_equal(api_request_arg(&req, "recursion"), "1");
+        assert_string_equal(api_request_arg(&req, "filter"), "cpus >= 4 && os == 'a=b'");
+        assert_string_equal(api_request_arg(&req, "all"), "");
+        assert_null(api_request_arg(&req, "recurse"));
+        assert_null(api_request_arg(&req, "rec"));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -198,6 +276,10 @@ int main(void)
                 cmocka_unit_test(test_root_lists_the_api_versions),
                 cmocka_unit_test(test_server_describes_itself_from_the_daemon),
                 cmocka_unit_test(test_trailing_slash_names_the_same_endpoint),
+                cmocka_unit_test(test_untrusted_clients_get_403_except_on_server_info),
+                cmocka_unit_test(test_routes_with_placeholders_match_one_segment),
+                cmocka_unit_test(test_only_artifact_files_stream_their_body),
+                cmocka_unit_test(test_query_arguments_are_found_by_key),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
