@@ -10,6 +10,7 @@
 #include "common/strbuf.h"
 #include "daemon/api-collection.h"
 #include "daemon/api.h"
+#include "daemon/events-ws.h"
 
 #define METHOD(m) (1u << (m))
 
@@ -36,6 +37,7 @@ struct api_endpoint {
 static const struct api_endpoint api_endpoints[] = {
         { .path = "/", .handlers = { [API_METHOD_GET] = api_root_get }, .untrusted = METHOD(API_METHOD_GET) },
         { .path = "/1.0", .handlers = { [API_METHOD_GET] = api_server_get }, .untrusted = METHOD(API_METHOD_GET) },
+        { .path = "/1.0/events", .handlers = { [API_METHOD_GET] = events_ws_get } },
         { .path = "/1.0/sources", .handlers = { [API_METHOD_GET] = api_collection_list, [API_METHOD_POST] = api_collection_create },
           .userdata = &api_sources },
         { .path = "/1.0/sources/{name}", .handlers = COLLECTION_OBJECT_HANDLERS, .userdata = &api_sources },
