@@ -28,24 +28,17 @@
 #include "common/http.h"
 #include "common/json.h"
 #include "common/strbuf.h"
-#include "db/db.h"
-#include "db/instance.h"
-#include "db/network.h"
-#include "db/queue.h"
-#include "db/source.h"
-#include "db/warning.h"
 #include "ferryd-fixture.h"
+#include "seed.h"
 
 #ifndef FERRYD_PATH
 #error "FERRYD_PATH must name the ferryd binary under test"
 #endif
 
-#define PASSWORD "hunter2-never-shown"
+#define PASSWORD SEED_PASSWORD
 #define TOKEN "eyJ0b2tlbiI6Im5ldmVyLXNob3duIn0"
 
-#define SOURCE_BODY                                                                                     \
-        "{\"name\": \"vc01\", \"type\": \"vmware\", \"properties\": {\"endpoint\": \"https://vc.example.org/sdk\", " \
-        "\"username\": \"administrator@vsphere.local\", \"password\": \"" PASSWORD "\"}}"
+#define SOURCE_BODY SEED_SOURCE_BODY
 
 static void start(struct ferryd_fixture *f)
 {
@@ -325,61 +318,13 @@ static void test_unknown_routes_and_methods(void **state)
         api_answer_done(&a);
 }
 
-/* Seed what sync and the queue engine would create, before ferryd runs. */
-static void seed(struct ferryd_fixture *f)
-{
-        _cleanup_free_ char *path = NULL;
-        _cleanup_db_ struct db *db = NULL;
-        struct ferry_error err = {};
-        json_error_t jerr;
-        static const char *const objects[] = {
-                "{\"uuid\": \"4a3c5e0e-0000-4000-8000-000000000001\", \"source\": \"vc01\", \"location\": "
-                "\"/dc1/vm/web/web01\", \"name\": \"web01\", \"cpus\": 2, \"memory\": 4294967296, \"os\": "
-                "\"Ubuntu Linux (64-bit)\", \"config\": {\"tag.env\": \"prod\"}, \"disks\": [{\"name\": \"disk0\", "
-                "\"capacity\": 17179869184, \"supported\": true}], \"nics\": []}",
-                "{\"uuid\": \"4a3c5e0e-0000-4000-8000-000000000002\", \"source\": \"vc01\", \"location\": "
-                "\"/dc1/vm/db/db01\", \"name\": \"db01\", \"cpus\": 8, \"memory\": 17179869184, \"os\": \"\", "
-                "\"config\": {}, \"disks\": [], \"nics\": []}",
-        };
-        _cleanup_json_ json_t *network = NULL, *entry = NULL;
-
-        assert_int_equal(mkdir(f->data_dir, 0700), 0);
-        assert_non_null(path = strjoin(f->data_dir, "/ferry.db", NULL));
-        if (db_open(path, &db, &err) < 0)
-                fail_msg("db_open(): %s", err.message);
-        {
-                _cleanup_json_ json_t *source = json_loads(SOURCE_BODY, 0, &jerr);
-
-                json_object_set_new(json_object_get(source, "properties"), "connectivity_status", json_string("OK"));
-                if (db_source_create(db, source, &err) < 0)
-                        fail_msg("db_source_create(): %s", err.message);
-        }
-        for (size_t i = 0; i < ELEMENTSOF(objects); i++) {
-                _cleanup_json_ json_t *v = json_loads(objects[i], 0, &jerr);
-
-                assert_non_null(v);
-                if (db_instance_put(db, v, &err) < 0)
-                        fail_msg("db_instance_put(): %s", err.message);
-        }
-        network = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "uuid", "network-1", "source", "vc01", "location",
-                            "/dc1/network/VM Network", "name", "VM Network", "type", "standard", "vlan", "");
-        if (db_network_put(db, network, &err) < 0)
-                fail_msg("db_network_put(): %s", err.message);
-        if (db_warning_raise(db, "sync", "instance", "4a3c5e0e-0000-4000-8000-000000000002",
-                             "Could not determine instance OS", "Could not determine instance OS, check if guest "
-                             "agent is running",
-                             NULL, &err) < 0)
-                fail_msg("db_warning_raise(): %s", err.message);
-        (void) entry;
-}
-
 static void test_seeded_instances_take_overrides_and_filters(void **state)
 {
         struct ferryd_fixture *f = *state;
         struct api_answer a = {};
         json_t *m;
 
-        seed(f);
+        seed_lab_inventory(f->data_dir);
         start(f);
 
         assert_list(f->socket_path, "/1.0/instances",
@@ -438,7 +383,7 @@ static void test_seeded_networks_warnings_and_queue(void **state)
         _cleanup_free_ char *warning_url = NULL;
         json_t *m;
 
-        seed(f);
+        seed_lab_inventory(f->data_dir);
         start(f);
 
         m = api_expect(f->socket_path, "PATCH", "/1.0/networks/network-1",
@@ -471,8 +416,14 @@ static void test_seeded_networks_warnings_and_queue(void **state)
         api_answer_done(&a);
         assert_list(f->socket_path, "/1.0/warnings", "");
 
-        assert_list(f->socket_path, "/1.0/queue", "");
-        api_call(f->socket_path, "GET", "/1.0/queue/4a3c5e0e-0000-4000-8000-000000000001", NULL, NULL, &a);
+        assert_list(f->socket_path, "/1.0/queue", "/1.0/queue/" SEED_WEB01);
+        assert_list(f->socket_path, "/1.0/queue?batch=seeded", "/1.0/queue/" SEED_WEB01);
+        assert_list(f->socket_path, "/1.0/queue?batch=other", "");
+        m = api_expect(f->socket_path, "GET", "/1.0/queue/" SEED_WEB01, NULL, 200, &a);
+        assert_string_equal(str(m, "status"), "Background import");
+        assert_string_equal(str(m, "batch"), "seeded");
+        api_answer_done(&a);
+        api_call(f->socket_path, "GET", "/1.0/queue/" SEED_DB01, NULL, NULL, &a);
         assert_int_equal(a.status, 404);
         api_answer_done(&a);
 }
