@@ -107,43 +107,54 @@ static int client_error_code(long http_status)
                 return -ENOENT;
         case 409:
                 return -EEXIST;
+        case 412:
+                return -ESTALE;
+        case 413:
+                return -EFBIG;
         default:
                 return -EREMOTEIO;
         }
 }
 
-int client_request(struct client *c, const char *method, const char *path, const json_t *body,
-                   json_t **ret_metadata, struct ferry_error *err)
+static int client_perform(struct client *c, const char *method, const char *path, const char *content_type,
+                          const char *body, size_t body_len, const struct http_transfer *transfer,
+                          const char *const *headers, struct http_response *ret, struct ferry_error *err)
 {
-        _cleanup_free_ char *text = NULL;
-        _cleanup_json_ json_t *envelope = NULL;
-        struct http_response resp = {};
-        json_error_t jerr;
-        const char *type, *message;
-        json_t *metadata;
         int r;
 
-        if (body) {
-                text = json_dump_compact(body);
-                if (!text)
-                        return ferry_error_set(err, -ENOMEM, "Out of memory");
-        }
-
-        r = http_request(c->http, method, path, text ? "application/json" : NULL, text,
-                         text ? strlen(text) : 0, NULL, &resp, err);
+        if (transfer)
+                r = http_request_transfer(c->http, method, path, content_type, transfer, headers, ret, err);
+        else
+                r = http_request(c->http, method, path, content_type, body, body_len, headers, ret, err);
         if (r == -ECONNREFUSED)
                 return client_connect_error(c, err);
-        if (r < 0)
+        if (r < 0 && (r == -ENOMEM || !transfer))
                 return ferry_error_prefix(err, "Cannot talk to ferryd at '%s'", c->socket_path);
+        return r;       /* a transfer's own read/write error reads well as it is */
+}
 
-        envelope = json_loadb(resp.body, resp.body_len, 0, &jerr);
+static int client_parse_envelope(const struct http_response *resp, const char *method, const char *path,
+                                 json_t **ret_envelope, struct ferry_error *err)
+{
+        json_t *envelope;
+        json_error_t jerr;
+
+        envelope = json_loadb(resp->body, resp->body_len, 0, &jerr);
         if (!envelope || !json_is_object(envelope)) {
-                r = ferry_error_set(err, -EBADMSG, "The answer of ferryd to %s %s (HTTP %ld) is not a ferryd envelope",
-                                    method, path, resp.status);
-                http_response_done(&resp);
-                return r;
+                json_decref(envelope);
+                return ferry_error_set(err, -EBADMSG,
+                                       "The answer of ferryd to %s %s (HTTP %ld) is not a ferryd envelope", method,
+                                       path, resp->status);
         }
-        http_response_done(&resp);
+        *ret_envelope = envelope;
+        return 0;
+}
+
+int client_envelope_metadata(const json_t *envelope, const char *method, const char *path, json_t **ret_metadata,
+                             struct ferry_error *err)
+{
+        const char *type, *message;
+        json_t *metadata;
 
         type = json_string_value(json_object_get(envelope, "type"));
         if (streq_ptr(type, "error")) {
@@ -162,4 +173,87 @@ int client_request(struct client *c, const char *method, const char *path, const
         metadata = json_object_get(envelope, "metadata");
         *ret_metadata = metadata ? json_incref(metadata) : json_null();
         return 0;
+}
+
+int client_request_etag(struct client *c, const char *method, const char *path, const json_t *body,
+                        const char *if_match, json_t **ret_metadata, char **ret_etag, struct ferry_error *err)
+{
+        _cleanup_free_ char *text = NULL, *if_match_header = NULL;
+        _cleanup_json_ json_t *envelope = NULL, *metadata = NULL;
+        struct http_response resp = {};
+        int r;
+
+        if (body) {
+                text = json_dump_compact(body);
+                if (!text)
+                        return ferry_error_set(err, -ENOMEM, "Out of memory");
+        }
+        if (if_match) {
+                if_match_header = strjoin("If-Match: ", if_match, NULL);
+                if (!if_match_header)
+                        return ferry_error_set(err, -ENOMEM, "Out of memory");
+        }
+
+        r = client_perform(c, method, path, text ? "application/json" : NULL, text, text ? strlen(text) : 0, NULL,
+                           (const char *const[]) { if_match_header, NULL }, &resp, err);
+        if (r < 0)
+                return r;
+
+        r = client_parse_envelope(&resp, method, path, &envelope, err);
+        if (r >= 0)
+                r = client_envelope_metadata(envelope, method, path, &metadata, err);
+        if (r >= 0) {
+                if (ret_etag)
+                        *ret_etag = TAKE_PTR(resp.etag);
+                *ret_metadata = TAKE_PTR(metadata);
+        }
+        http_response_done(&resp);
+        return r;
+}
+
+int client_request(struct client *c, const char *method, const char *path, const json_t *body,
+                   json_t **ret_metadata, struct ferry_error *err)
+{
+        return client_request_etag(c, method, path, body, NULL, ret_metadata, NULL, err);
+}
+
+int client_request_envelope(struct client *c, const char *method, const char *path, const char *body,
+                            size_t body_len, json_t **ret_envelope, struct ferry_error *err)
+{
+        struct http_response resp = {};
+        int r;
+
+        r = client_perform(c, method, path, body ? "application/json" : NULL, body, body_len, NULL, NULL, &resp,
+                           err);
+        if (r < 0)
+                return r;
+        r = client_parse_envelope(&resp, method, path, ret_envelope, err);
+        http_response_done(&resp);
+        return r;
+}
+
+int client_transfer(struct client *c, const char *method, const char *path, const struct http_transfer *transfer,
+                    const char *const *headers, json_t **ret_metadata, struct ferry_error *err)
+{
+        _cleanup_json_ json_t *envelope = NULL, *metadata = NULL;
+        struct http_response resp = {};
+        bool upload = transfer->upload_fd >= 0;
+        int r;
+
+        r = client_perform(c, method, path, upload ? "application/octet-stream" : NULL, NULL, 0, transfer, headers,
+                           &resp, err);
+        if (r < 0)
+                return r;
+
+        if (transfer->download_fd >= 0 && resp.status >= 200 && resp.status < 300)
+                metadata = json_null();
+        else {
+                r = client_parse_envelope(&resp, method, path, &envelope, err);
+                if (r >= 0)
+                        r = client_envelope_metadata(envelope, method, path, &metadata, err);
+        }
+        if (r >= 0 && ret_metadata)
+                *ret_metadata = TAKE_PTR(metadata);
+        http_response_done(&resp);
+        return r;
 }

@@ -26,27 +26,98 @@ static const struct cli_command cli_commands[] = {
                 .min_args = 0,
                 .max_args = 0,
                 .run = cli_info,
+                .examples = "ferry info\nferry --socket /tmp/ferry/unix.socket info\nFERRY_DIR=/tmp/ferry ferry info",
+        },
+        {
+                .name = "source",
+                .summary = "Manage source hypervisors (VMware vCenter or ESXi)",
+                .description = "Sources are the hypervisors ferry migrates from: a vCenter or ESXi\n"
+                               "endpoint, the account ferry logs in with, and how it reads disks.",
+                .subcommands = cli_source_commands,
+        },
+        {
+                .name = "target",
+                .summary = "Manage Incus targets",
+                .description = "Targets are the Incus servers or clusters ferry migrates into.",
+                .subcommands = cli_target_commands,
+        },
+        {
+                .name = "instance",
+                .summary = "List source VMs and edit their overrides",
+                .description = "Instances are the VMs that source syncs found.  Their synced values\n"
+                               "are read-only; overrides (ferry instance override) win over them.",
+                .subcommands = cli_instance_commands,
+        },
+        {
+                .name = "network",
+                .summary = "List source networks and map them to Incus networks",
+                .description = "Networks are the source networks that syncs found.  Each one maps,\n"
+                               "per target, to an Incus network, NIC type, VLAN and project.",
+                .subcommands = cli_network_commands,
+        },
+        {
+                .name = "batch",
+                .summary = "Manage batches: which VMs move, when and where",
+                .description = "A batch selects instances with an expression, migrates them inside\n"
+                               "its migration windows and places them on a target.",
+                .subcommands = cli_batch_commands,
+        },
+        {
+                .name = "queue",
+                .summary = "Show the migration queue",
+                .description = "The queue has one entry per instance of a started batch: its status,\n"
+                               "import stage, placement and progress.",
+                .subcommands = cli_queue_commands,
+        },
+        {
+                .name = "warning",
+                .summary = "List and acknowledge warnings",
+                .description = "Warnings are problems ferryd found during syncs and migrations.",
+                .subcommands = cli_warning_commands,
+        },
+        {
+                .name = "artifact",
+                .summary = "Manage artifacts: VDDK, virtio-win, worker images",
+                .description = "Artifacts are the files a migration needs, uploaded once to ferryd.",
+                .subcommands = cli_artifact_commands,
+        },
+        {
+                .name = "query",
+                .args = "PATH",
+                .summary = "Send a raw request to the REST API",
+                .description = "Send one request to ferryd's REST API and print the metadata of the\n"
+                               "answer as JSON, like `incus query`.  An error answer prints\n"
+                               "\"Error: <message>\" and exits with 1.",
+                .min_args = 1,
+                .max_args = 1,
+                .run = cli_query,
+                .options = cli_query_options,
+                .examples = "ferry query /1.0\n"
+                            "ferry query /1.0/sources?recursion=1\n"
+                            "ferry query -X POST /1.0/batches --data '{\"name\": \"wave1\", \"include_expression\": \"true\"}'\n"
+                            "ferry query -X PATCH /1.0/warnings/UUID --data '{\"status\": \"acknowledged\"}'\n"
+                            "ferry query --raw /1.0/sources/vc01",
         },
         {
                 .name = "monitor",
-                .args = "[--type TYPES] [-f FORMAT] [--count N]",
+                .args = "",
                 .summary = "Print ferryd's events as they happen",
                 .description = "Print ferryd's events (GET /1.0/events) as they happen, until\n"
-                               "interrupted (Ctrl-C) or ferryd goes away.\n"
+                               "interrupted (Ctrl-C) or ferryd goes away: lifecycle events for every\n"
+                               "create, update and delete, ferryd's log lines as logging events, and\n"
+                               "operations.  pretty shows one line per event, json one JSON object\n"
+                               "per line, yaml one document per event.\n"
                                "\n"
-                               "Options:\n"
-                               "      --type TYPES     Only these event types, comma-separated:\n"
-                               "                       lifecycle, operation, logging (default: all)\n"
-                               "  -f, --format FORMAT  pretty (default): one line per event,\n"
-                               "                       json: one JSON object per line,\n"
-                               "                       yaml: one YAML document per event\n"
-                               "      --count N        Exit after N events\n"
-                               "\n"
-                               "Exits with 0 on Ctrl-C, SIGTERM or after --count events, and with\n"
-                               "1 when ferryd cannot be reached or ends the stream.",
+                               "Exits with 0 on Ctrl-C, SIGTERM or after --count events, and with 1\n"
+                               "when ferryd cannot be reached, refuses the stream or ends it.",
                 .min_args = 0,
-                .max_args = 6,
+                .max_args = 0,
                 .run = cli_monitor,
+                .options = cli_monitor_options,
+                .examples = "ferry monitor\n"
+                            "ferry monitor --type lifecycle -f json\n"
+                            "ferry monitor --type logging\n"
+                            "timeout 60 ferry monitor --type lifecycle --count 1",
         },
 };
 
@@ -73,10 +144,56 @@ static void help(FILE *f)
                 "Run 'ferry COMMAND --help' for help on a command. See 'man ferry' for details.\n");
 }
 
-static void command_help(const struct cli_command *cmd)
+/* "ferry source" for a group, with its commands. */
+static void group_help(FILE *f, const char *path, const struct cli_command *group)
 {
-        printf("Usage: ferry %s%s%s\n\n%s\n", cmd->name, *cmd->args ? " " : "", cmd->args,
-               cmd->description ?: cmd->summary);
+        size_t width = 0;
+
+        fprintf(f, "Usage: %s COMMAND [ARGS...]\n\n%s\n\nCommands:\n", path,
+                group->description ?: group->summary);
+        for (const struct cli_command *c = group->subcommands; c->name; c++)
+                if (strlen(c->name) > width)
+                        width = strlen(c->name);
+        for (const struct cli_command *c = group->subcommands; c->name; c++)
+                fprintf(f, "  %-*s  %s\n", (int) width, c->name, c->summary);
+        fprintf(f, "\nRun '%s COMMAND --help' for help on a command.\n", path);
+}
+
+static void command_help(const char *path, const struct cli_command *cmd)
+{
+        _cleanup_free_ struct cli_option *all = NULL;
+        _cleanup_free_ char *options = NULL;
+        size_t n;
+
+        printf("Usage: %s%s%s%s\n\n%s\n", path, cmd->args && *cmd->args ? " " : "", cmd->args ?: "",
+               cmd->options && cmd->options[0].name ? " [OPTIONS]" : "", cmd->description ?: cmd->summary);
+
+        /* The command's options and --help, aligned together. */
+        n = 0;
+        while (cmd->options && cmd->options[n].name)
+                n++;
+        all = calloc(n + 2, sizeof(*all));
+        if (all) {
+                if (n > 0)
+                        memcpy(all, cmd->options, n * sizeof(*all));
+                all[n] = (struct cli_option) { "help", 'h', NULL, "Show this help and exit" };
+                options = cli_options_help(all);
+        }
+        if (options)
+                printf("\nOptions:\n%s", options);
+        if (cmd->examples) {
+                const char *line = cmd->examples;
+
+                printf("\nExamples:\n");
+                while (*line) {
+                        size_t len = strcspn(line, "\n");
+
+                        printf("  %.*s\n", (int) len, line);
+                        line += len;
+                        if (*line)
+                                line++;
+                }
+        }
 }
 
 static void usage_error(const char *fmt, ...) _printf_(1, 2);
@@ -91,12 +208,33 @@ static void usage_error(const char *fmt, ...)
         fputs("\nTry 'ferry --help' for more information.\n", stderr);
 }
 
-static const struct cli_command *find_command(const char *name)
+int cli_usage_error(const struct cli *cli, const char *fmt, ...)
 {
-        for (size_t i = 0; i < ELEMENTSOF(cli_commands); i++)
-                if (streq(cli_commands[i].name, name))
-                        return &cli_commands[i];
+        va_list ap;
+
+        fputs("ferry: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "\nTry '%s --help' for more information.\n", cli->command ?: "ferry");
+        return CLI_EXIT_USAGE;
+}
+
+static const struct cli_command *find_command(const struct cli_command *table, size_t n, const char *name)
+{
+        for (size_t i = 0; i < n && table[i].name; i++)
+                if (streq(table[i].name, name))
+                        return &table[i];
         return NULL;
+}
+
+static size_t table_size(const struct cli_command *table)
+{
+        size_t n = 0;
+
+        while (table[n].name)
+                n++;
+        return n;
 }
 
 /* 0: run a command (argv[optind]); 1: done; -EINVAL: bad usage, reported. */
@@ -142,39 +280,128 @@ static int parse_argv(int argc, char *argv[], struct cli *cli)
         return 0;
 }
 
-static int run_command(struct cli *cli, int argc, char *argv[])
+static bool wants_help(int argc, char *argv[])
 {
-        const struct cli_command *cmd;
-        int nargs = argc - 1, r;
-
-        cmd = find_command(argv[0]);
-        if (!cmd) {
-                fprintf(stderr, "ferry: Unknown command '%s'\n\n", argv[0]);
-                help(stderr);
-                return EXIT_USAGE;
-        }
-
         for (int i = 1; i < argc; i++) {
                 if (streq(argv[i], "--"))
                         break;
-                if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
-                        command_help(cmd);
-                        return EXIT_SUCCESS;
-                }
+                if (streq(argv[i], "--help") || streq(argv[i], "-h"))
+                        return true;
+        }
+        return false;
+}
+
+static int run_leaf(struct cli *cli, const char *path, const struct cli_command *cmd, int argc, char *argv[])
+{
+        struct cli_args args = {};
+        struct ferry_error err = {};
+        int nargs, r;
+
+        if (wants_help(argc, argv)) {
+                command_help(path, cmd);
+                return EXIT_SUCCESS;
         }
 
+        cli->command = path;
+        if (!cmd->options) {
+                nargs = argc - 1;
+                if (nargs < cmd->min_args || nargs > cmd->max_args) {
+                        if (cmd->max_args == 0)
+                                usage_error("'%s' takes no arguments", path);
+                        else
+                                usage_error("Wrong number of arguments: %s %s", path, cmd->args);
+                        return EXIT_USAGE;
+                }
+                r = cmd->run(cli, argc, argv);
+                return r < 0 ? EXIT_FAILURE : r;
+        }
+
+        r = cli_args_parse(cmd->options, argc - 1, argv + 1, &args, &err);
+        if (r < 0)
+                return cli_usage_error(cli, "%s", ferry_error_message(&err));
+
+        /* run() sees the command's name and its positional arguments. */
+        argv[0] = (char *) cmd->name;
+        for (size_t i = 0; i < args.n_positional; i++)
+                argv[i + 1] = args.positional[i];
+        nargs = (int) args.n_positional;
         if (nargs < cmd->min_args || nargs > cmd->max_args) {
                 if (cmd->max_args == 0)
-                        usage_error("'ferry %s' takes no arguments", cmd->name);
+                        r = cli_usage_error(cli, "'%s' takes no arguments", path);
+                else if (nargs < cmd->min_args)
+                        r = cli_usage_error(cli, "Missing arguments: %s %s", path, cmd->args);
                 else
-                        usage_error("Wrong number of arguments: ferry %s %s", cmd->name, cmd->args);
-                return EXIT_USAGE;
+                        r = cli_usage_error(cli, "Too many arguments: %s %s", path, cmd->args);
+                cli_args_done(&args);
+                return r;
         }
 
-        r = cmd->run(cli, argc, argv);
-        if (r == CLI_EXIT_USAGE)
+        cli->args = &args;
+        r = cmd->run(cli, nargs + 1, argv);
+        cli->args = NULL;
+        cli_args_done(&args);
+        return r < 0 ? EXIT_FAILURE : r;
+}
+
+static int run_command(struct cli *cli, const char *parent, const struct cli_command *table, size_t n, int argc,
+                       char *argv[])
+{
+        _cleanup_free_ char *path = NULL;
+        const struct cli_command *cmd;
+        int r;
+
+        cmd = find_command(table, n, argv[0]);
+        if (!cmd) {
+                if (streq(parent, "ferry")) {
+                        fprintf(stderr, "ferry: Unknown command '%s'\n\n", argv[0]);
+                        help(stderr);
+                }
+                return -ENOENT;
+        }
+
+        path = strjoin(parent, " ", cmd->name, NULL);
+        if (!path) {
+                log_error_errno(ENOMEM, "Out of memory");
+                return EXIT_FAILURE;
+        }
+
+        if (!cmd->subcommands)
+                return run_leaf(cli, path, cmd, argc, argv);
+
+        if (argc < 2) {
+                fprintf(stderr, "ferry: '%s' needs a command\n\n", path);
+                group_help(stderr, path, cmd);
                 return EXIT_USAGE;
-        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        }
+        if (streq(argv[1], "--help") || streq(argv[1], "-h")) {
+                group_help(stdout, path, cmd);
+                return EXIT_SUCCESS;
+        }
+        r = run_command(cli, path, cmd->subcommands, table_size(cmd->subcommands), argc - 1, argv + 1);
+        if (r == -ENOENT) {
+                fprintf(stderr, "ferry: Unknown command '%s %s'\n\n", path, argv[1]);
+                group_help(stderr, path, cmd);
+                return EXIT_USAGE;
+        }
+        return r;
+}
+
+/* Messages read like incus's: "Error: <message>". */
+static void log_to_user(enum log_level level, const char *message, void *userdata)
+{
+        static const char *const prefix[_LOG_LEVEL_MAX] = {
+                [LOG_LEVEL_ERROR] = "Error",
+                [LOG_LEVEL_WARNING] = "Warning",
+                [LOG_LEVEL_INFO] = NULL,
+                [LOG_LEVEL_DEBUG] = "Debug",
+        };
+
+        (void) userdata;
+        fflush(stdout);
+        if (prefix[level])
+                fprintf(stderr, "%s: %s\n", prefix[level], message);
+        else
+                fprintf(stderr, "%s\n", message);
 }
 
 int main(int argc, char *argv[])
@@ -185,6 +412,7 @@ int main(int argc, char *argv[])
         int r;
 
         log_set_ident("ferry");
+        log_set_sink(log_to_user, NULL);
 
         r = parse_argv(argc, argv, &cli);
         if (r < 0)
@@ -205,7 +433,9 @@ int main(int argc, char *argv[])
                         cli.socket_path = CLI_DEFAULT_DIR "/" CLI_SOCKET_NAME;
         }
 
-        r = run_command(&cli, argc - optind, argv + optind);
+        r = run_command(&cli, "ferry", cli_commands, ELEMENTSOF(cli_commands), argc - optind, argv + optind);
+        if (r == -ENOENT)
+                r = EXIT_USAGE;
 
         if (fflush(stdout) != 0 || ferror(stdout)) {
                 log_error_errno(errno ?: EIO, "Failed to write the output: %m");

@@ -3,7 +3,6 @@
  * ferry monitor: print ferryd's events as they happen (GET /1.0/events).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -31,6 +30,13 @@ static const char *const monitor_format_table[_MONITOR_FORMAT_MAX] = {
         [MONITOR_FORMAT_YAML] = "yaml",
 };
 
+const struct cli_option cli_monitor_options[] = {
+        { "type", 0, "TYPES", "Only these event types, comma-separated: lifecycle, operation, logging (default: all)" },
+        { "format", 'f', "FORMAT", "Output format: pretty (default), json or yaml" },
+        { "count", 0, "N", "Exit after N events" },
+        {}
+};
+
 struct monitor {
         const char *types;              /* --type as given, NULL for every type */
         enum monitor_format format;
@@ -38,17 +44,15 @@ struct monitor {
         uint64_t seen;
 };
 
-/* Terminal-safe text from ferryd: control characters become '?', so that
- * an event cannot move the cursor or forge a line. */
+/* Terminal-safe text from ferryd (format_sanitize()): an event cannot
+ * move the cursor or forge a line. */
 static int monitor_append_sanitized(struct strbuf *sb, const char *s)
 {
-        for (; s && *s; s++) {
-                char c = (unsigned char) *s < ' ' || *s == 0x7f ? '?' : *s;
+        _cleanup_free_ char *clean = format_sanitize(s ?: "");
 
-                if (strbuf_append_len(sb, &c, 1) < 0)
-                        return -ENOMEM;
-        }
-        return 0;
+        if (!clean)
+                return -ENOMEM;
+        return strbuf_append(sb, clean);
 }
 
 static const char *monitor_string(const json_t *obj, const char *key)
@@ -184,27 +188,6 @@ static int monitor_print_event(json_t *event, void *userdata)
         return m->count > 0 && m->seen >= m->count ? 1 : 0;
 }
 
-/* Percent-encode what a query value cannot hold as it is; the commas of
- * the list stay. */
-static char *monitor_query_escape(const char *s)
-{
-        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-
-        for (; *s; s++) {
-                unsigned char c = (unsigned char) *s;
-                int r;
-
-                if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    strchr("-._~,", c))
-                        r = strbuf_append_len(&sb, s, 1);
-                else
-                        r = strbuf_appendf(&sb, "%%%02X", c);
-                if (r < 0)
-                        return NULL;
-        }
-        return strbuf_steal(&sb);
-}
-
 static int monitor_parse_count(const char *s, uint64_t *ret)
 {
         char *end;
@@ -220,60 +203,25 @@ static int monitor_parse_count(const char *s, uint64_t *ret)
         return 0;
 }
 
-/* 0, or CLI_EXIT_USAGE after saying what is wrong. */
-static int monitor_parse_argv(int argc, char *argv[], struct monitor *m)
+/* The options; CLI_EXIT_USAGE after saying what is wrong. */
+static int monitor_parse_options(struct cli *cli, struct monitor *m)
 {
-        enum {
-                ARG_TYPE = 0x100,
-                ARG_COUNT,
-        };
-        static const struct option options[] = {
-                { "type", required_argument, NULL, ARG_TYPE },
-                { "format", required_argument, NULL, 'f' },
-                { "count", required_argument, NULL, ARG_COUNT },
-                {}
-        };
-        int c, f;
+        const char *format = cli_args_get(cli->args, "format");
+        const char *count = cli_args_get(cli->args, "count");
+        int f;
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, ":f:", options, NULL)) >= 0)
-                switch (c) {
-                case ARG_TYPE:
-                        m->types = optarg;
-                        break;
-                case 'f':
-                        f = string_table_lookup(monitor_format_table, _MONITOR_FORMAT_MAX, optarg);
-                        if (f < 0) {
-                                fprintf(stderr, "ferry: Unknown format '%s': use pretty, json or yaml\n", optarg);
-                                goto usage;
-                        }
-                        m->format = f;
-                        break;
-                case ARG_COUNT:
-                        if (monitor_parse_count(optarg, &m->count) < 0) {
-                                fprintf(stderr, "ferry: Invalid --count '%s': must be a number of at least 1\n",
-                                        optarg);
-                                goto usage;
-                        }
-                        break;
-                case ':':
-                        fprintf(stderr, "ferry: Option '%s' needs a value\n", argv[optind - 1]);
-                        goto usage;
-                default:
-                        fprintf(stderr, "ferry: Unknown option '%s'\n", argv[optind - 1]);
-                        goto usage;
-                }
+        m->types = cli_args_get(cli->args, "type");
 
-        if (optind < argc) {
-                fprintf(stderr, "ferry: 'ferry monitor' takes no arguments\n");
-                goto usage;
+        if (format) {
+                f = string_table_lookup(monitor_format_table, _MONITOR_FORMAT_MAX, format);
+                if (f < 0)
+                        return cli_usage_error(cli, "Invalid format '%s': use pretty, json or yaml", format);
+                m->format = f;
         }
-        return 0;
 
-usage:
-        fputs("Try 'ferry monitor --help' for more information.\n", stderr);
-        return CLI_EXIT_USAGE;
+        if (count && monitor_parse_count(count, &m->count) < 0)
+                return cli_usage_error(cli, "Invalid --count '%s': must be a number of at least 1", count);
+        return 0;
 }
 
 /*
@@ -293,8 +241,8 @@ static int monitor_explain_failure(struct cli *cli, const char *path, const stru
         if (r >= 0)
                 r = client_request(c, "GET", path, NULL, &metadata, &err);
         if (r < 0)
-                return log_error_errno(r, "%s", ferry_error_message(&err));
-        return log_error_errno(stream_err->code, "%s", ferry_error_message(stream_err));
+                return cli_log_error(&err);
+        return cli_log_error(stream_err);
 }
 
 int cli_monitor(struct cli *cli, int argc, char *argv[])
@@ -304,12 +252,15 @@ int cli_monitor(struct cli *cli, int argc, char *argv[])
         struct ferry_error err = {};
         int r;
 
-        r = monitor_parse_argv(argc, argv, &m);
+        (void) argc;
+        (void) argv;
+
+        r = monitor_parse_options(cli, &m);
         if (r != 0)
                 return r;
 
         if (m.types) {
-                escaped = monitor_query_escape(m.types);
+                escaped = format_url_escape(m.types);
                 path = escaped ? strjoin("/1.0/events?type=", escaped, NULL) : NULL;
         } else
                 path = strdup("/1.0/events");
@@ -324,6 +275,6 @@ int cli_monitor(struct cli *cli, int argc, char *argv[])
         if (r == -ECONNREFUSED)
                 return monitor_explain_failure(cli, path, &err);
         if (r < 0 && err.code < 0)
-                return log_error_errno(r, "%s", ferry_error_message(&err));
+                return cli_log_error(&err);
         return r;       /* 0, or a failure monitor_print_event() reported */
 }

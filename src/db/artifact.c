@@ -23,30 +23,11 @@ const struct db_table db_table_artifacts = {
         .order_by = "t.name",
 };
 
-int db_artifact_create(struct db *db, const json_t *artifact, struct ferry_error *err)
-{
-        return db_object_create(db, &db_table_artifacts, artifact, err);
-}
-
-int db_artifact_get(struct db *db, const char *name, json_t **ret, struct ferry_error *err)
-{
-        return db_object_get(db, &db_table_artifacts, name, ret, err);
-}
-
-int db_artifact_list(struct db *db, json_t **ret, struct ferry_error *err)
-{
-        return db_object_list(db, &db_table_artifacts, NULL, NULL, ret, err);
-}
-
-int db_artifact_update(struct db *db, const char *name, const json_t *artifact, struct ferry_error *err)
-{
-        return db_object_update(db, &db_table_artifacts, name, artifact, err);
-}
-
-int db_artifact_delete(struct db *db, const char *name, struct ferry_error *err)
-{
-        return db_object_delete(db, &db_table_artifacts, name, err);
-}
+DB_DEFINE_CREATE(db_artifact_create, db_table_artifacts)
+DB_DEFINE_GET(db_artifact_get, db_table_artifacts)
+DB_DEFINE_LIST(db_artifact_list, db_table_artifacts)
+DB_DEFINE_UPDATE(db_artifact_update, db_table_artifacts)
+DB_DEFINE_DELETE(db_artifact_delete, db_table_artifacts)
 
 static int artifact_replace_file(struct db *db, const char *name, int64_t size, const char *sha256,
                                  struct ferry_error *err)

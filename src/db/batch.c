@@ -22,27 +22,8 @@ const struct db_table db_table_batches = {
         .in_use_kind = "the queue entry of instance",
 };
 
-int db_batch_create(struct db *db, const json_t *batch, struct ferry_error *err)
-{
-        return db_object_create(db, &db_table_batches, batch, err);
-}
-
-int db_batch_get(struct db *db, const char *name, json_t **ret, struct ferry_error *err)
-{
-        return db_object_get(db, &db_table_batches, name, ret, err);
-}
-
-int db_batch_list(struct db *db, json_t **ret, struct ferry_error *err)
-{
-        return db_object_list(db, &db_table_batches, NULL, NULL, ret, err);
-}
-
-int db_batch_update(struct db *db, const char *name, const json_t *batch, struct ferry_error *err)
-{
-        return db_object_update(db, &db_table_batches, name, batch, err);
-}
-
-int db_batch_delete(struct db *db, const char *name, struct ferry_error *err)
-{
-        return db_object_delete(db, &db_table_batches, name, err);
-}
+DB_DEFINE_CREATE(db_batch_create, db_table_batches)
+DB_DEFINE_GET(db_batch_get, db_table_batches)
+DB_DEFINE_LIST(db_batch_list, db_table_batches)
+DB_DEFINE_UPDATE(db_batch_update, db_table_batches)
+DB_DEFINE_DELETE(db_batch_delete, db_table_batches)

@@ -22,25 +22,10 @@ const struct db_table db_table_certificates = {
         .order_by = "t.name, t.fingerprint",
 };
 
-int db_certificate_add(struct db *db, const json_t *certificate, struct ferry_error *err)
-{
-        return db_object_create(db, &db_table_certificates, certificate, err);
-}
-
-int db_certificate_get(struct db *db, const char *fingerprint, json_t **ret, struct ferry_error *err)
-{
-        return db_object_get(db, &db_table_certificates, fingerprint, ret, err);
-}
-
-int db_certificate_list(struct db *db, json_t **ret, struct ferry_error *err)
-{
-        return db_object_list(db, &db_table_certificates, NULL, NULL, ret, err);
-}
-
-int db_certificate_delete(struct db *db, const char *fingerprint, struct ferry_error *err)
-{
-        return db_object_delete(db, &db_table_certificates, fingerprint, err);
-}
+DB_DEFINE_CREATE(db_certificate_add, db_table_certificates)
+DB_DEFINE_GET(db_certificate_get, db_table_certificates)
+DB_DEFINE_LIST(db_certificate_list, db_table_certificates)
+DB_DEFINE_DELETE(db_certificate_delete, db_table_certificates)
 
 int db_trust_token_create(struct db *db, const char *name, const char *secret_sha256, int64_t expires_at_usec,
                           struct ferry_error *err)
@@ -55,20 +40,9 @@ int db_trust_token_create(struct db *db, const char *name, const char *secret_sh
                 return ferry_error_set(err, -ERANGE, "Trust token expiry is out of range");
         db_timestamp_now(now);
 
-        r = db_prepare(db,
-                       "INSERT INTO trust_tokens (name, secret_sha256, expires_at, created_at)"
-                       " VALUES (?, ?, ?, ?)",
-                       &stmt, err);
-        if (r >= 0)
-                r = db_bind_text(db, stmt, 1, name, err);
-        if (r >= 0)
-                r = db_bind_text(db, stmt, 2, secret_sha256, err);
-        if (r >= 0)
-                r = db_bind_text(db, stmt, 3, expires_at, err);
-        if (r >= 0)
-                r = db_bind_text(db, stmt, 4, now, err);
-        if (r >= 0)
-                r = db_step(db, stmt, err);
+        r = db_query(db, &stmt, err,
+                     "INSERT INTO trust_tokens (name, secret_sha256, expires_at, created_at) VALUES (?, ?, ?, ?)",
+                     "tttt", name, secret_sha256, expires_at, now);
         if (r == -EEXIST)
                 return ferry_error_set(err, -EEXIST, "Trust token '%s' already exists", name);
         return r;
@@ -80,13 +54,11 @@ int db_trust_token_list(struct db *db, json_t **ret, struct ferry_error *err)
         _cleanup_json_ json_t *list = NULL;
         int r;
 
-        r = db_prepare(db, "SELECT name, expires_at, created_at FROM trust_tokens ORDER BY name", &stmt, err);
-        if (r < 0)
-                return r;
         list = json_array();
         if (!list)
                 return ferry_error_set(err, -ENOMEM, "Out of memory");
-        while ((r = db_step(db, stmt, err)) > 0)
+        for (r = db_query(db, &stmt, err, "SELECT name, expires_at, created_at FROM trust_tokens ORDER BY name", NULL);
+             r > 0; r = db_step(db, stmt, err))
                 if (json_array_append_new(list, json_pack("{ssssss}", "name", db_column_text(stmt, 0), "expires_at",
                                                           db_column_text(stmt, 1), "created_at",
                                                           db_column_text(stmt, 2))) < 0)
@@ -107,21 +79,15 @@ static int trust_token_take(struct db *db, const char *secret_sha256, char **ret
         char *name;
         int r;
 
-        r = db_prepare(db, "SELECT id, name, expires_at FROM trust_tokens WHERE secret_sha256 = ?", &select, err);
-        if (r >= 0)
-                r = db_bind_text(db, select, 1, secret_sha256, err);
-        if (r >= 0)
-                r = db_step(db, select, err);
+        r = db_query(db, &select, err, "SELECT id, name, expires_at FROM trust_tokens WHERE secret_sha256 = ?", "t",
+                     secret_sha256);
         if (r < 0)
                 return r;
         if (r == 0)
                 return ferry_error_set(err, -ENOENT, "Unknown trust token");
 
-        r = db_prepare(db, "DELETE FROM trust_tokens WHERE id = ?", &delete, err);
-        if (r >= 0)
-                r = db_bind_int64(db, delete, 1, sqlite3_column_int64(select, 0), err);
-        if (r >= 0)
-                r = db_step(db, delete, err);
+        r = db_query(db, &delete, err, "DELETE FROM trust_tokens WHERE id = ?", "i",
+                     (int64_t) sqlite3_column_int64(select, 0));
         if (r < 0)
                 return r;
 
@@ -161,11 +127,7 @@ static int trust_token_delete_where(struct db *db, const char *sql, const char *
         _cleanup_stmt_ sqlite3_stmt *stmt = NULL;
         int r;
 
-        r = db_prepare(db, sql, &stmt, err);
-        if (r >= 0)
-                r = db_bind_text(db, stmt, 1, param, err);
-        if (r >= 0)
-                r = db_step(db, stmt, err);
+        r = db_query(db, &stmt, err, sql, "t", param);
         if (r < 0)
                 return r;
         return sqlite3_changes(db->conn);

@@ -8,6 +8,7 @@
 #define FERRY_DB_DB_INTERNAL_H
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -44,6 +45,17 @@ int db_error(struct db *db, bool deleting, struct ferry_error *err);
 
 /* Prepare one statement; SQL is trusted (ours). */
 int db_prepare(struct db *db, const char *sql, sqlite3_stmt **ret, struct ferry_error *err);
+
+/*
+ * Prepare sql, bind its parameters in order, one per letter of types (NULL
+ * for none): 't' a const char * (NULL binds SQL NULL), 'i' an int64_t
+ * (pass exactly that type), and run the first step.  Returns 1 with a row,
+ * 0 when done, and *ret (finalize it) in both cases; a negative errno
+ * otherwise.
+ */
+int db_query(struct db *db, sqlite3_stmt **ret, struct ferry_error *err, const char *sql, const char *types, ...);
+int db_queryv(struct db *db, sqlite3_stmt **ret, struct ferry_error *err, const char *sql, const char *types,
+              va_list ap);
 
 /* Step: 1 with a row, 0 when done, a negative errno (db_error()) on failure. */
 int db_step(struct db *db, sqlite3_stmt *stmt, struct ferry_error *err);

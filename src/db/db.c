@@ -70,17 +70,51 @@ int db_step(struct db *db, sqlite3_stmt *stmt, struct ferry_error *err)
         }
 }
 
+int db_queryv(struct db *db, sqlite3_stmt **ret, struct ferry_error *err, const char *sql, const char *types,
+              va_list ap)
+{
+        _cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+        int index = 1, r;
+
+        r = db_prepare(db, sql, &stmt, err);
+        for (const char *type = types ? types : ""; *type && r >= 0; type++, index++)
+                switch (*type) {
+                case 't':
+                        r = db_bind_text(db, stmt, index, va_arg(ap, const char *), err);
+                        break;
+                case 'i':
+                        r = db_bind_int64(db, stmt, index, va_arg(ap, int64_t), err);
+                        break;
+                default:
+                        abort(); /* a bug in the caller */
+                }
+        if (r >= 0)
+                r = db_step(db, stmt, err);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(stmt);
+        return r;
+}
+
+int db_query(struct db *db, sqlite3_stmt **ret, struct ferry_error *err, const char *sql, const char *types, ...)
+{
+        va_list ap;
+        int r;
+
+        va_start(ap, types);
+        r = db_queryv(db, ret, err, sql, types, ap);
+        va_end(ap);
+        return r;
+}
+
 int db_exec(struct db *db, const char *sql, struct ferry_error *err)
 {
         _cleanup_stmt_ sqlite3_stmt *stmt = NULL;
         int r;
 
-        r = db_prepare(db, sql, &stmt, err);
-        if (r < 0)
-                return r;
-        do
+        r = db_query(db, &stmt, err, sql, NULL);
+        while (r > 0)
                 r = db_step(db, stmt, err);
-        while (r > 0);
         return r;
 }
 
@@ -251,10 +285,7 @@ static int db_query_int(struct db *db, const char *sql, int64_t *ret, struct fer
         _cleanup_stmt_ sqlite3_stmt *stmt = NULL;
         int r;
 
-        r = db_prepare(db, sql, &stmt, err);
-        if (r < 0)
-                return r;
-        r = db_step(db, stmt, err);
+        r = db_query(db, &stmt, err, sql, NULL);
         if (r < 0)
                 return r;
         if (r == 0)
@@ -309,13 +340,8 @@ static int db_apply_migration(struct db *db, const struct db_migration *m, struc
         }
 
         db_timestamp_now(now);
-        r = db_prepare(db, "INSERT INTO schema (version, applied_at) VALUES (?, ?)", &stmt, err);
-        if (r >= 0)
-                r = db_bind_int64(db, stmt, 1, m->version, err);
-        if (r >= 0)
-                r = db_bind_text(db, stmt, 2, now, err);
-        if (r >= 0)
-                r = db_step(db, stmt, err);
+        r = db_query(db, &stmt, err, "INSERT INTO schema (version, applied_at) VALUES (?, ?)", "it",
+                     (int64_t) m->version, now);
         if (r < 0)
                 return r;
         log_debug("Database '%s' migrated to version %d (%s)", db->path, m->version, m->description);

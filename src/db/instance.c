@@ -25,28 +25,8 @@ const struct db_table db_table_instances = {
         .in_use_kind = "batch",
 };
 
-int db_instance_put(struct db *db, const json_t *instance, struct ferry_error *err)
-{
-        return db_object_put(db, &db_table_instances, instance, err);
-}
-
-int db_instance_get(struct db *db, const char *uuid, json_t **ret, struct ferry_error *err)
-{
-        return db_object_get(db, &db_table_instances, uuid, ret, err);
-}
-
-int db_instance_list(struct db *db, const char *source, json_t **ret, struct ferry_error *err)
-{
-        return db_object_list(db, &db_table_instances, "source", source, ret, err);
-}
-
-int db_instance_set_overrides(struct db *db, const char *uuid, const json_t *overrides,
-                              struct ferry_error *err)
-{
-        return db_object_set_user(db, &db_table_instances, uuid, overrides, err);
-}
-
-int db_instance_delete(struct db *db, const char *uuid, struct ferry_error *err)
-{
-        return db_object_delete(db, &db_table_instances, uuid, err);
-}
+DB_DEFINE_PUT(db_instance_put, db_table_instances)
+DB_DEFINE_GET(db_instance_get, db_table_instances)
+DB_DEFINE_LIST_BY(db_instance_list, db_table_instances, "source")
+DB_DEFINE_SET_USER(db_instance_set_overrides, db_table_instances)
+DB_DEFINE_DELETE(db_instance_delete, db_table_instances)

@@ -21,27 +21,8 @@ const struct db_table db_table_networks = {
         .order_by = "(SELECT name FROM sources WHERE id = t.source_id), t.location, t.uuid",
 };
 
-int db_network_put(struct db *db, const json_t *network, struct ferry_error *err)
-{
-        return db_object_put(db, &db_table_networks, network, err);
-}
-
-int db_network_get(struct db *db, const char *uuid, json_t **ret, struct ferry_error *err)
-{
-        return db_object_get(db, &db_table_networks, uuid, ret, err);
-}
-
-int db_network_list(struct db *db, const char *source, json_t **ret, struct ferry_error *err)
-{
-        return db_object_list(db, &db_table_networks, "source", source, ret, err);
-}
-
-int db_network_set_mappings(struct db *db, const char *uuid, const json_t *mappings, struct ferry_error *err)
-{
-        return db_object_set_user(db, &db_table_networks, uuid, mappings, err);
-}
-
-int db_network_delete(struct db *db, const char *uuid, struct ferry_error *err)
-{
-        return db_object_delete(db, &db_table_networks, uuid, err);
-}
+DB_DEFINE_PUT(db_network_put, db_table_networks)
+DB_DEFINE_GET(db_network_get, db_table_networks)
+DB_DEFINE_LIST_BY(db_network_list, db_table_networks, "source")
+DB_DEFINE_SET_USER(db_network_set_mappings, db_table_networks)
+DB_DEFINE_DELETE(db_network_delete, db_table_networks)

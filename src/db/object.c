@@ -24,13 +24,18 @@ _printf_(2, 3) static void sql_add(struct sql *q, const char *fmt, ...)
         va_end(ap);
 }
 
-static int sql_prepare(struct db *db, struct sql *q, sqlite3_stmt **ret, struct ferry_error *err)
+/* Build, then db_query(). */
+static int sql_query(struct db *db, struct sql *q, sqlite3_stmt **ret, struct ferry_error *err, const char *types,
+                     ...)
 {
+        va_list ap;
         int r = q->r;
 
-        if (r >= 0)
-                r = db_prepare(db, strbuf_str(&q->sb), ret, err);
-        else
+        if (r >= 0) {
+                va_start(ap, types);
+                r = db_queryv(db, ret, err, strbuf_str(&q->sb), types, ap);
+                va_end(ap);
+        } else
                 r = ferry_error_set(err, r, "Cannot build an SQL statement: %m");
         strbuf_done(&q->sb);
         return r;
@@ -53,14 +58,6 @@ static const struct db_field *key_field(const struct db_table *t)
         abort(); /* a table descriptor without its key field is a bug */
 }
 
-static int bind_value(struct db *db, sqlite3_stmt *stmt, int index, const struct db_field *f,
-                      const char *text, int64_t integer, struct ferry_error *err)
-{
-        if (f->type == DB_FIELD_TEXT && !f->ref)
-                return db_bind_text(db, stmt, index, text, err);
-        return db_bind_int64(db, stmt, index, integer, err);
-}
-
 int db_object_find_id(struct db *db, const struct db_table *t, const char *key, int64_t *ret_id,
                       struct ferry_error *err)
 {
@@ -78,13 +75,10 @@ int db_object_find_id(struct db *db, const struct db_table *t, const char *key, 
         }
 
         sql_add(&q, "SELECT id FROM %s WHERE %s = ?", t->table, kf->column);
-        r = sql_prepare(db, &q, &stmt, err);
-        if (r < 0)
-                return r;
-        r = bind_value(db, stmt, 1, kf, key, ref_id, err);
-        if (r < 0)
-                return r;
-        r = db_step(db, stmt, err);
+        if (kf->ref)
+                r = sql_query(db, &q, &stmt, err, "i", ref_id);
+        else
+                r = sql_query(db, &q, &stmt, err, "t", key);
         if (r <= 0)
                 return r;
         *ret_id = sqlite3_column_int64(stmt, 0);
@@ -303,9 +297,10 @@ static int row_bind(struct db *db, const struct db_table *t, const struct row *r
         for (size_t i = 0; i < t->n_fields; i++, index++) {
                 if (row->values[i].null)
                         r = sqlite3_bind_null(stmt, index) == SQLITE_OK ? 0 : db_error(db, false, err);
+                else if (t->fields[i].type == DB_FIELD_TEXT && !t->fields[i].ref)
+                        r = db_bind_text(db, stmt, index, row->values[i].text, err);
                 else
-                        r = bind_value(db, stmt, index, &t->fields[i], row->values[i].text, row->values[i].integer,
-                                       err);
+                        r = db_bind_int64(db, stmt, index, row->values[i].integer, err);
                 if (r < 0)
                         return r;
         }
@@ -316,19 +311,33 @@ static int row_bind(struct db *db, const struct db_table *t, const struct row *r
         return db_bind_text(db, stmt, index, now, err);
 }
 
-static int already_exists(const struct db_table *t, const char *key, int r, struct ferry_error *err)
+/* Run the INSERT or UPDATE built in q with row bound, and id as ?n+3 if not 0. */
+static int write_row(struct db *db, const struct db_table *t, struct sql *q, const struct row *row, int64_t id,
+                     struct ferry_error *err)
 {
+        _cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+        int r = q->r;
+
+        if (r >= 0)
+                r = db_prepare(db, strbuf_str(&q->sb), &stmt, err);
+        else
+                r = ferry_error_set(err, r, "Cannot build an SQL statement: %m");
+        strbuf_done(&q->sb);
+        if (r >= 0)
+                r = row_bind(db, t, row, stmt, err);
+        if (r >= 0 && id != 0)
+                r = db_bind_int64(db, stmt, (int) t->n_fields + 3, id, err);
+        if (r >= 0)
+                r = db_step(db, stmt, err);
         if (r == -EEXIST)
-                return ferry_error_set(err, -EEXIST, WHAT_FMT " '%s' already exists", WHAT_ARGS(t), key);
+                return ferry_error_set(err, -EEXIST, WHAT_FMT " '%s' already exists", WHAT_ARGS(t), row->key);
         return r;
 }
 
 static int insert_row(struct db *db, const struct db_table *t, const struct row *row, struct ferry_error *err)
 {
-        _cleanup_stmt_ sqlite3_stmt *stmt = NULL;
         struct sql q = {};
         size_t n = t->n_fields;
-        int r;
 
         sql_add(&q, "INSERT INTO %s (", t->table);
         for (size_t i = 0; i < n; i++)
@@ -347,22 +356,14 @@ static int insert_row(struct db *db, const struct db_table *t, const struct row 
         if (t->updated_column)
                 sql_add(&q, ", ?%zu", n + 2);
         sql_add(&q, ")");
-
-        r = sql_prepare(db, &q, &stmt, err);
-        if (r >= 0)
-                r = row_bind(db, t, row, stmt, err);
-        if (r >= 0)
-                r = db_step(db, stmt, err);
-        return already_exists(t, row->key, r, err);
+        return write_row(db, t, &q, row, 0, err);
 }
 
 static int update_row(struct db *db, const struct db_table *t, int64_t id, const struct row *row,
                       struct ferry_error *err)
 {
-        _cleanup_stmt_ sqlite3_stmt *stmt = NULL;
         struct sql q = {};
         size_t n = t->n_fields;
-        int r;
 
         sql_add(&q, "UPDATE %s SET ", t->table);
         for (size_t i = 0; i < n; i++)
@@ -371,15 +372,7 @@ static int update_row(struct db *db, const struct db_table *t, int64_t id, const
         if (t->updated_column)
                 sql_add(&q, ", %s = ?%zu", t->updated_column, n + 2);
         sql_add(&q, " WHERE id = ?%zu", n + 3);
-
-        r = sql_prepare(db, &q, &stmt, err);
-        if (r >= 0)
-                r = row_bind(db, t, row, stmt, err);
-        if (r >= 0)
-                r = db_bind_int64(db, stmt, (int) n + 3, id, err);
-        if (r >= 0)
-                r = db_step(db, stmt, err);
-        return already_exists(t, row->key, r, err);
+        return write_row(db, t, &q, row, id, err);
 }
 
 /* The id of key, or -ENOENT with the message. */
@@ -396,36 +389,31 @@ static int find_existing(struct db *db, const struct db_table *t, const char *ke
         return r < 0 ? r : 0;
 }
 
-int db_object_create(struct db *db, const struct db_table *t, const json_t *obj, struct ferry_error *err)
+static int create_in_transaction(struct db *db, const struct db_table *t, const json_t *obj,
+                                 struct ferry_error *err)
 {
         _cleanup_row_ struct row *row = NULL;
         int r;
 
-        r = db_begin(db, err);
+        r = row_from_json(db, t, obj, &row, err);
         if (r < 0)
                 return r;
-        r = row_from_json(db, t, obj, &row, err);
-        if (r >= 0)
-                r = insert_row(db, t, row, err);
-        return db_end(db, r, err);
+        return insert_row(db, t, row, err);
 }
 
-int db_object_update(struct db *db, const struct db_table *t, const char *key, const json_t *obj,
-                     struct ferry_error *err)
+static int update_in_transaction(struct db *db, const struct db_table *t, const char *key, const json_t *obj,
+                                 struct ferry_error *err)
 {
         _cleanup_row_ struct row *row = NULL;
         int64_t id = 0;
         int r;
 
-        r = db_begin(db, err);
-        if (r < 0)
-                return r;
         r = find_existing(db, t, key, &id, err);
         if (r >= 0)
                 r = row_from_json(db, t, obj, &row, err);
-        if (r >= 0)
-                r = update_row(db, t, id, row, err);
-        return db_end(db, r, err);
+        if (r < 0)
+                return r;
+        return update_row(db, t, id, row, err);
 }
 
 /* For db_object_put(): refuse to move an existing row to another owner. */
@@ -442,11 +430,7 @@ static int check_owners(struct db *db, const struct db_table *t, int64_t id, con
                         continue;
                 sql_add(&q, "SELECT %s, (SELECT %s FROM %s WHERE id = t.%s) FROM %s AS t WHERE id = ?", f->column,
                         key_field(f->ref)->column, f->ref->table, f->column, t->table);
-                r = sql_prepare(db, &q, &stmt, err);
-                if (r >= 0)
-                        r = db_bind_int64(db, stmt, 1, id, err);
-                if (r >= 0)
-                        r = db_step(db, stmt, err);
+                r = sql_query(db, &q, &stmt, err, "i", id);
                 if (r < 0)
                         return r;
                 if (r > 0 && sqlite3_column_int64(stmt, 0) != row->values[i].integer)
@@ -456,32 +440,73 @@ static int check_owners(struct db *db, const struct db_table *t, int64_t id, con
         return 0;
 }
 
-int db_object_put(struct db *db, const struct db_table *t, const json_t *obj, struct ferry_error *err)
+static int put_in_transaction(struct db *db, const struct db_table *t, const json_t *obj, struct ferry_error *err)
 {
         _cleanup_row_ struct row *row = NULL;
         int64_t id = 0;
         int r;
 
-        r = db_begin(db, err);
-        if (r < 0)
-                return r;
         r = row_from_json(db, t, obj, &row, err);
         if (r >= 0)
                 r = db_object_find_id(db, t, row->key, &id, err);
+        if (r < 0)
+                return r;
         if (r == 0) {
                 r = insert_row(db, t, row, err);
-                if (r >= 0)
-                        r = 1;
-        } else if (r > 0) {
-                r = check_owners(db, t, id, row, err);
-                if (r >= 0)
-                        r = update_row(db, t, id, row, err);
+                return r < 0 ? r : 1;
         }
-        return db_end(db, r, err);
+        r = check_owners(db, t, id, row, err);
+        if (r < 0)
+                return r;
+        return update_row(db, t, id, row, err);
 }
 
-int db_object_get(struct db *db, const struct db_table *t, const char *key, json_t **ret,
-                  struct ferry_error *err)
+static int set_user_in_transaction(struct db *db, const struct db_table *t, const char *key, const json_t *value,
+                                   struct ferry_error *err)
+{
+        _cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+        _cleanup_free_ char *text = NULL;
+        char now[DB_TIMESTAMP_SIZE];
+        struct sql q = {};
+        int64_t id = 0;
+        int r;
+
+        if (!json_is_object(value))
+                return ferry_error_set(err, -EINVAL, "Field '%s' must be an object", t->user_column);
+        r = find_existing(db, t, key, &id, err);
+        if (r < 0)
+                return r;
+        text = json_dumps(value, JSON_COMPACT);
+        if (!text)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        db_timestamp_now(now);
+
+        /* ?2 stays unused (and may be bound) when the table keeps no update time. */
+        sql_add(&q, "UPDATE %s SET %s = ?1", t->table, t->user_column);
+        if (t->updated_column)
+                sql_add(&q, ", %s = ?2", t->updated_column);
+        sql_add(&q, " WHERE id = ?3");
+        return sql_query(db, &q, &stmt, err, "tti", text, now, id);
+}
+
+/* -EBUSY naming the first user of the row, if the table says how to find one. */
+static int check_in_use(struct db *db, const struct db_table *t, const char *key, int64_t id,
+                        struct ferry_error *err)
+{
+        _cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+        int r;
+
+        if (!t->in_use_sql)
+                return 0;
+        r = db_query(db, &stmt, err, t->in_use_sql, "i", id);
+        if (r <= 0)
+                return r;
+        return ferry_error_set(err, -EBUSY, WHAT_FMT " '%s' is used by %s '%s'", WHAT_ARGS(t), key,
+                               t->in_use_kind, db_column_text(stmt, 0));
+}
+
+static int delete_in_transaction(struct db *db, const struct db_table *t, const char *key,
+                                 struct ferry_error *err)
 {
         _cleanup_stmt_ sqlite3_stmt *stmt = NULL;
         struct sql q = {};
@@ -489,64 +514,101 @@ int db_object_get(struct db *db, const struct db_table *t, const char *key, json
         int r;
 
         r = find_existing(db, t, key, &id, err);
+        if (r >= 0)
+                r = check_in_use(db, t, key, id, err);
         if (r < 0)
                 return r;
-
-        sql_add_select(&q, t);
-        sql_add(&q, " WHERE t.id = ?");
-        r = sql_prepare(db, &q, &stmt, err);
-        if (r >= 0)
-                r = db_bind_int64(db, stmt, 1, id, err);
-        if (r >= 0)
-                r = db_step(db, stmt, err);
-        if (r < 0)
-                return r;
-        if (r == 0) /* deleted since find_existing() */
-                return db_object_not_found(t, key, err);
-        return row_to_json(t, stmt, ret, err);
+        sql_add(&q, "DELETE FROM %s WHERE id = ?", t->table);
+        r = sql_query(db, &q, &stmt, err, "i", id);
+        /* A foreign key that check_in_use() does not know about. */
+        if (r == -EBUSY)
+                return ferry_error_prefix(err, WHAT_FMT " '%s' is in use", WHAT_ARGS(t), key);
+        return r;
 }
 
-static const struct db_field *find_field(const struct db_table *t, const char *name)
+enum object_change {
+        OBJECT_CREATE,
+        OBJECT_PUT,
+        OBJECT_UPDATE,
+        OBJECT_SET_USER,
+        OBJECT_DELETE,
+};
+
+/* Every change in one transaction (nested in the caller's, if any). */
+static int object_change(struct db *db, enum object_change change, const struct db_table *t, const char *key,
+                         const json_t *obj, struct ferry_error *err)
 {
-        for (size_t i = 0; i < t->n_fields; i++)
-                if (!t->fields[i].parent && streq(t->fields[i].name, name))
-                        return &t->fields[i];
-        return NULL;
+        int r;
+
+        r = db_begin(db, err);
+        if (r < 0)
+                return r;
+        switch (change) {
+        case OBJECT_CREATE:
+                r = create_in_transaction(db, t, obj, err);
+                break;
+        case OBJECT_PUT:
+                r = put_in_transaction(db, t, obj, err);
+                break;
+        case OBJECT_UPDATE:
+                r = update_in_transaction(db, t, key, obj, err);
+                break;
+        case OBJECT_SET_USER:
+                r = set_user_in_transaction(db, t, key, obj, err);
+                break;
+        case OBJECT_DELETE:
+                r = delete_in_transaction(db, t, key, err);
+                break;
+        }
+        return db_end(db, r, err);
 }
 
-int db_object_list(struct db *db, const struct db_table *t, const char *filter_field, const char *filter_key,
-                   json_t **ret, struct ferry_error *err)
+int db_object_create(struct db *db, const struct db_table *t, const json_t *obj, struct ferry_error *err)
+{
+        return object_change(db, OBJECT_CREATE, t, NULL, obj, err);
+}
+
+int db_object_put(struct db *db, const struct db_table *t, const json_t *obj, struct ferry_error *err)
+{
+        return object_change(db, OBJECT_PUT, t, NULL, obj, err);
+}
+
+int db_object_update(struct db *db, const struct db_table *t, const char *key, const json_t *obj,
+                     struct ferry_error *err)
+{
+        return object_change(db, OBJECT_UPDATE, t, key, obj, err);
+}
+
+int db_object_set_user(struct db *db, const struct db_table *t, const char *key, const json_t *value,
+                       struct ferry_error *err)
+{
+        return object_change(db, OBJECT_SET_USER, t, key, value, err);
+}
+
+int db_object_delete(struct db *db, const struct db_table *t, const char *key, struct ferry_error *err)
+{
+        return object_change(db, OBJECT_DELETE, t, key, NULL, err);
+}
+
+/* The objects of t's rows, or of those whose column equals id, in order. */
+static int select_objects(struct db *db, const struct db_table *t, const char *column, int64_t id, json_t **ret,
+                          struct ferry_error *err)
 {
         _cleanup_stmt_ sqlite3_stmt *stmt = NULL;
         _cleanup_json_ json_t *list = NULL;
-        const struct db_field *f = NULL;
         struct sql q = {};
-        int64_t filter_id = 0;
         int r;
-
-        if (filter_field && filter_key) {
-                f = find_field(t, filter_field);
-                if (!f || !f->ref)
-                        return ferry_error_set(err, -EINVAL, "Cannot filter %s by '%s'", t->what, filter_field);
-                r = find_existing(db, f->ref, filter_key, &filter_id, err);
-                if (r < 0)
-                        return r;
-        }
-
-        sql_add_select(&q, t);
-        if (f)
-                sql_add(&q, " WHERE t.%s = ?", f->column);
-        sql_add(&q, " ORDER BY %s", t->order_by);
-        r = sql_prepare(db, &q, &stmt, err);
-        if (r >= 0 && f)
-                r = db_bind_int64(db, stmt, 1, filter_id, err);
-        if (r < 0)
-                return r;
 
         list = json_array();
         if (!list)
                 return ferry_error_set(err, -ENOMEM, "Out of memory");
-        while ((r = db_step(db, stmt, err)) > 0) {
+
+        sql_add_select(&q, t);
+        if (column)
+                sql_add(&q, " WHERE t.%s = ?", column);
+        sql_add(&q, " ORDER BY %s", t->order_by);
+        for (r = column ? sql_query(db, &q, &stmt, err, "i", id) : sql_query(db, &q, &stmt, err, NULL); r > 0;
+             r = db_step(db, stmt, err)) {
                 json_t *obj = NULL;
 
                 r = row_to_json(t, stmt, &obj, err);
@@ -562,93 +624,41 @@ int db_object_list(struct db *db, const struct db_table *t, const char *filter_f
         return 0;
 }
 
-int db_object_set_user(struct db *db, const struct db_table *t, const char *key, const json_t *value,
-                       struct ferry_error *err)
+int db_object_get(struct db *db, const struct db_table *t, const char *key, json_t **ret,
+                  struct ferry_error *err)
 {
-        _cleanup_stmt_ sqlite3_stmt *stmt = NULL;
-        char now[DB_TIMESTAMP_SIZE];
-        struct sql q = {};
+        _cleanup_json_ json_t *list = NULL;
         int64_t id = 0;
         int r;
 
-        if (!json_is_object(value))
-                return ferry_error_set(err, -EINVAL, "Field '%s' must be an object", t->user_column);
-
-        r = db_begin(db, err);
-        if (r < 0)
-                return r;
-        r = find_existing(db, t, key, &id, err);
-        if (r >= 0) {
-                sql_add(&q, "UPDATE %s SET %s = ?1", t->table, t->user_column);
-                if (t->updated_column)
-                        sql_add(&q, ", %s = ?2", t->updated_column);
-                sql_add(&q, " WHERE id = ?3");
-                r = sql_prepare(db, &q, &stmt, err);
-        }
-        if (r >= 0)
-                r = db_bind_json(db, stmt, 1, value, err);
-        if (r >= 0 && t->updated_column) {
-                db_timestamp_now(now);
-                r = db_bind_text(db, stmt, 2, now, err);
-        }
-        if (r >= 0)
-                r = db_bind_int64(db, stmt, 3, id, err);
-        if (r >= 0)
-                r = db_step(db, stmt, err);
-        return db_end(db, r, err);
-}
-
-/* -EBUSY naming the first user of the row, if the table says how to find one. */
-static int check_in_use(struct db *db, const struct db_table *t, const char *key, int64_t id,
-                        struct ferry_error *err)
-{
-        _cleanup_stmt_ sqlite3_stmt *stmt = NULL;
-        int r;
-
-        if (!t->in_use_sql)
-                return 0;
-        r = db_prepare(db, t->in_use_sql, &stmt, err);
-        if (r >= 0)
-                r = db_bind_int64(db, stmt, 1, id, err);
-        if (r >= 0)
-                r = db_step(db, stmt, err);
-        if (r <= 0)
-                return r;
-        return ferry_error_set(err, -EBUSY, WHAT_FMT " '%s' is used by %s '%s'", WHAT_ARGS(t), key,
-                               t->in_use_kind, db_column_text(stmt, 0));
-}
-
-static int delete_row(struct db *db, const struct db_table *t, const char *key, int64_t id,
-                      struct ferry_error *err)
-{
-        _cleanup_stmt_ sqlite3_stmt *stmt = NULL;
-        struct sql q = {};
-        int r;
-
-        sql_add(&q, "DELETE FROM %s WHERE id = ?", t->table);
-        r = sql_prepare(db, &q, &stmt, err);
-        if (r >= 0)
-                r = db_bind_int64(db, stmt, 1, id, err);
-        if (r >= 0)
-                r = db_step(db, stmt, err);
-        /* A foreign key that check_in_use() does not know about. */
-        if (r == -EBUSY)
-                return ferry_error_prefix(err, WHAT_FMT " '%s' is in use", WHAT_ARGS(t), key);
-        return r;
-}
-
-int db_object_delete(struct db *db, const struct db_table *t, const char *key, struct ferry_error *err)
-{
-        int64_t id = 0;
-        int r;
-
-        r = db_begin(db, err);
-        if (r < 0)
-                return r;
         r = find_existing(db, t, key, &id, err);
         if (r >= 0)
-                r = check_in_use(db, t, key, id, err);
-        if (r >= 0)
-                r = delete_row(db, t, key, id, err);
-        return db_end(db, r, err);
+                r = select_objects(db, t, "id", id, &list, err);
+        if (r < 0)
+                return r;
+        if (json_array_size(list) == 0) /* deleted since find_existing() */
+                return db_object_not_found(t, key, err);
+        *ret = json_incref(json_array_get(list, 0));
+        return 0;
+}
+
+int db_object_list(struct db *db, const struct db_table *t, const char *filter_field, const char *filter_key,
+                   json_t **ret, struct ferry_error *err)
+{
+        const struct db_field *f = NULL;
+        int64_t filter_id = 0;
+        int r;
+
+        if (!filter_field || !filter_key)
+                return select_objects(db, t, NULL, 0, ret, err);
+
+        for (size_t i = 0; i < t->n_fields && !f; i++)
+                if (!t->fields[i].parent && t->fields[i].ref && streq(t->fields[i].name, filter_field))
+                        f = &t->fields[i];
+        if (!f)
+                return ferry_error_set(err, -EINVAL, "Cannot filter %s by '%s'", t->what, filter_field);
+        r = find_existing(db, f->ref, filter_key, &filter_id, err);
+        if (r < 0)
+                return r;
+        return select_objects(db, t, f->column, filter_id, ret, err);
 }

@@ -94,6 +94,52 @@ int db_object_find_id(struct db *db, const struct db_table *t, const char *key, 
 /* "Source 'x' not found" with the capital that t->what lacks. */
 int db_object_not_found(const struct db_table *t, const char *key, struct ferry_error *err);
 
+/*
+ * The repository functions that only pass their table on: each macro
+ * defines name() with the signature the repository's header declares.
+ */
+#define DB_DEFINE_CREATE(name, table)                                                       \
+        int name(struct db *db, const json_t *obj, struct ferry_error *err)                 \
+        {                                                                                   \
+                return db_object_create(db, &(table), obj, err);                            \
+        }
+#define DB_DEFINE_PUT(name, table)                                                          \
+        int name(struct db *db, const json_t *obj, struct ferry_error *err)                 \
+        {                                                                                   \
+                return db_object_put(db, &(table), obj, err);                               \
+        }
+#define DB_DEFINE_GET(name, table)                                                          \
+        int name(struct db *db, const char *key, json_t **ret, struct ferry_error *err)     \
+        {                                                                                   \
+                return db_object_get(db, &(table), key, ret, err);                          \
+        }
+#define DB_DEFINE_LIST(name, table)                                                         \
+        int name(struct db *db, json_t **ret, struct ferry_error *err)                      \
+        {                                                                                   \
+                return db_object_list(db, &(table), NULL, NULL, ret, err);                  \
+        }
+/* Filtered by a reference field: name(db, NULL, ...) lists all. */
+#define DB_DEFINE_LIST_BY(name, table, field)                                               \
+        int name(struct db *db, const char *key, json_t **ret, struct ferry_error *err)     \
+        {                                                                                   \
+                return db_object_list(db, &(table), (field), key, ret, err);                \
+        }
+#define DB_DEFINE_UPDATE(name, table)                                                       \
+        int name(struct db *db, const char *key, const json_t *obj, struct ferry_error *err) \
+        {                                                                                   \
+                return db_object_update(db, &(table), key, obj, err);                       \
+        }
+#define DB_DEFINE_SET_USER(name, table)                                                     \
+        int name(struct db *db, const char *key, const json_t *obj, struct ferry_error *err) \
+        {                                                                                   \
+                return db_object_set_user(db, &(table), key, obj, err);                     \
+        }
+#define DB_DEFINE_DELETE(name, table)                                                       \
+        int name(struct db *db, const char *key, struct ferry_error *err)                   \
+        {                                                                                   \
+                return db_object_delete(db, &(table), key, err);                            \
+        }
+
 /* The tables, defined by their repository files. */
 extern const struct db_table db_table_sources;
 extern const struct db_table db_table_targets;

@@ -21,27 +21,8 @@ const struct db_table db_table_queue_entries = {
         .order_by = "(SELECT name FROM batches WHERE id = t.batch_id), t.id",
 };
 
-int db_queue_create(struct db *db, const json_t *entry, struct ferry_error *err)
-{
-        return db_object_create(db, &db_table_queue_entries, entry, err);
-}
-
-int db_queue_get(struct db *db, const char *instance_uuid, json_t **ret, struct ferry_error *err)
-{
-        return db_object_get(db, &db_table_queue_entries, instance_uuid, ret, err);
-}
-
-int db_queue_list(struct db *db, const char *batch, json_t **ret, struct ferry_error *err)
-{
-        return db_object_list(db, &db_table_queue_entries, "batch", batch, ret, err);
-}
-
-int db_queue_update(struct db *db, const char *instance_uuid, const json_t *entry, struct ferry_error *err)
-{
-        return db_object_update(db, &db_table_queue_entries, instance_uuid, entry, err);
-}
-
-int db_queue_delete(struct db *db, const char *instance_uuid, struct ferry_error *err)
-{
-        return db_object_delete(db, &db_table_queue_entries, instance_uuid, err);
-}
+DB_DEFINE_CREATE(db_queue_create, db_table_queue_entries)
+DB_DEFINE_GET(db_queue_get, db_table_queue_entries)
+DB_DEFINE_LIST_BY(db_queue_list, db_table_queue_entries, "batch")
+DB_DEFINE_UPDATE(db_queue_update, db_table_queue_entries)
+DB_DEFINE_DELETE(db_queue_delete, db_table_queue_entries)

@@ -23,27 +23,8 @@ const struct db_table db_table_sources = {
         .in_use_kind = "batch",
 };
 
-int db_source_create(struct db *db, const json_t *source, struct ferry_error *err)
-{
-        return db_object_create(db, &db_table_sources, source, err);
-}
-
-int db_source_get(struct db *db, const char *name, json_t **ret, struct ferry_error *err)
-{
-        return db_object_get(db, &db_table_sources, name, ret, err);
-}
-
-int db_source_list(struct db *db, json_t **ret, struct ferry_error *err)
-{
-        return db_object_list(db, &db_table_sources, NULL, NULL, ret, err);
-}
-
-int db_source_update(struct db *db, const char *name, const json_t *source, struct ferry_error *err)
-{
-        return db_object_update(db, &db_table_sources, name, source, err);
-}
-
-int db_source_delete(struct db *db, const char *name, struct ferry_error *err)
-{
-        return db_object_delete(db, &db_table_sources, name, err);
-}
+DB_DEFINE_CREATE(db_source_create, db_table_sources)
+DB_DEFINE_GET(db_source_get, db_table_sources)
+DB_DEFINE_LIST(db_source_list, db_table_sources)
+DB_DEFINE_UPDATE(db_source_update, db_table_sources)
+DB_DEFINE_DELETE(db_source_delete, db_table_sources)

@@ -22,27 +22,8 @@ const struct db_table db_table_targets = {
         .in_use_kind = "batch",
 };
 
-int db_target_create(struct db *db, const json_t *target, struct ferry_error *err)
-{
-        return db_object_create(db, &db_table_targets, target, err);
-}
-
-int db_target_get(struct db *db, const char *name, json_t **ret, struct ferry_error *err)
-{
-        return db_object_get(db, &db_table_targets, name, ret, err);
-}
-
-int db_target_list(struct db *db, json_t **ret, struct ferry_error *err)
-{
-        return db_object_list(db, &db_table_targets, NULL, NULL, ret, err);
-}
-
-int db_target_update(struct db *db, const char *name, const json_t *target, struct ferry_error *err)
-{
-        return db_object_update(db, &db_table_targets, name, target, err);
-}
-
-int db_target_delete(struct db *db, const char *name, struct ferry_error *err)
-{
-        return db_object_delete(db, &db_table_targets, name, err);
-}
+DB_DEFINE_CREATE(db_target_create, db_table_targets)
+DB_DEFINE_GET(db_target_get, db_table_targets)
+DB_DEFINE_LIST(db_target_list, db_table_targets)
+DB_DEFINE_UPDATE(db_target_update, db_table_targets)
+DB_DEFINE_DELETE(db_target_delete, db_table_targets)

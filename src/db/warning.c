@@ -33,6 +33,10 @@ const struct db_table db_table_warnings = {
         .order_by = "t.first_seen, t.id",
 };
 
+DB_DEFINE_GET(db_warning_get, db_table_warnings)
+DB_DEFINE_LIST(db_warning_list, db_table_warnings)
+DB_DEFINE_DELETE(db_warning_delete, db_table_warnings)
+
 /* A random (version 4) UUID. */
 static int uuid_random(char ret[static UUID_STRING_SIZE], struct ferry_error *err)
 {
@@ -61,20 +65,9 @@ static int warning_find(struct db *db, const char *scope, const char *entity_typ
         char *uuid = NULL;
         int r;
 
-        r = db_prepare(db,
-                       "SELECT uuid FROM warnings"
-                       " WHERE scope = ? AND entity_type = ? AND entity = ? AND type = ?",
-                       &stmt, err);
-        if (r >= 0)
-                r = db_bind_text(db, stmt, 1, scope, err);
-        if (r >= 0)
-                r = db_bind_text(db, stmt, 2, entity_type, err);
-        if (r >= 0)
-                r = db_bind_text(db, stmt, 3, entity, err);
-        if (r >= 0)
-                r = db_bind_text(db, stmt, 4, type, err);
-        if (r >= 0)
-                r = db_step(db, stmt, err);
+        r = db_query(db, &stmt, err,
+                     "SELECT uuid FROM warnings WHERE scope = ? AND entity_type = ? AND entity = ? AND type = ?",
+                     "tttt", scope, entity_type, entity, type);
         if (r <= 0)
                 return r;
 
@@ -273,16 +266,6 @@ int db_warning_raise(struct db *db, const char *scope, const char *entity_type, 
         return r;
 }
 
-int db_warning_get(struct db *db, const char *uuid, json_t **ret, struct ferry_error *err)
-{
-        return db_object_get(db, &db_table_warnings, uuid, ret, err);
-}
-
-int db_warning_list(struct db *db, json_t **ret, struct ferry_error *err)
-{
-        return db_object_list(db, &db_table_warnings, NULL, NULL, ret, err);
-}
-
 static int warning_replace_status(struct db *db, const char *uuid, const char *status, struct ferry_error *err)
 {
         _cleanup_json_ json_t *warning = NULL;
@@ -307,9 +290,4 @@ int db_warning_set_status(struct db *db, const char *uuid, const char *status, s
                 return r;
         r = warning_replace_status(db, uuid, status, err);
         return db_end(db, r, err);
-}
-
-int db_warning_delete(struct db *db, const char *uuid, struct ferry_error *err)
-{
-        return db_object_delete(db, &db_table_warnings, uuid, err);
 }

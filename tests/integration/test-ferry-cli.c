@@ -67,7 +67,7 @@ static void assert_cannot_connect(struct fixture *f, const char *err, const char
 {
         _cleanup_free_ char *expected = NULL;
 
-        assert_non_null(expected = strjoin("ferry: error: Cannot connect to ferryd at '", f->server->socket_path, "': ",
+        assert_non_null(expected = strjoin("Error: Cannot connect to ferryd at '", f->server->socket_path, "': ",
                                            reason, ". Is ferryd running?\n", NULL));
         assert_string_equal(err, expected);
 }
@@ -195,7 +195,7 @@ static void test_info_shows_the_message_of_an_error_envelope(void **state)
 
         assert_int_equal(run_info(f, &out, &err), 1);
         assert_string_equal(out, "");
-        assert_string_equal(err, "ferry: error: Not authorized\n");
+        assert_string_equal(err, "Error: Not authorized\n");
 }
 
 static void test_info_rejects_an_answer_that_is_not_an_envelope(void **state)
@@ -207,7 +207,7 @@ static void test_info_rejects_an_answer_that_is_not_an_envelope(void **state)
 
         assert_int_equal(run_info(f, NULL, &err), 1);
         assert_string_equal(err,
-                            "ferry: error: The answer of ferryd to GET /1.0 (HTTP 200) is not a ferryd envelope\n");
+                            "Error: The answer of ferryd to GET /1.0 (HTTP 200) is not a ferryd envelope\n");
 }
 
 static void test_unknown_command_prints_usage_on_stderr(void **state)

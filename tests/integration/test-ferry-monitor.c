@@ -332,7 +332,7 @@ static void test_an_unknown_type_is_refused_with_a_clear_message(void **state)
         start_ferryd(f);
         err = proc_run_stderr(1, (char *const[]) { FERRY_PATH, "--socket", f->server->socket_path, "monitor",
                                                    "--type", "lifecycle,bogus", NULL });
-        assert_string_equal(err, "ferry: error: " UNKNOWN_TYPE_ERROR "\n");
+        assert_string_equal(err, "Error: " UNKNOWN_TYPE_ERROR "\n");
 }
 
 static void test_monitor_without_ferryd_says_it_cannot_connect(void **state)
@@ -342,7 +342,7 @@ static void test_monitor_without_ferryd_says_it_cannot_connect(void **state)
 
         err = proc_run_stderr(1, (char *const[]) { FERRY_PATH, "--socket", f->server->socket_path, "monitor",
                                                    NULL });
-        assert_non_null(expected = strjoin("ferry: error: Cannot connect to ferryd at '", f->server->socket_path,
+        assert_non_null(expected = strjoin("Error: Cannot connect to ferryd at '", f->server->socket_path,
                                            "': No such file or directory. Is ferryd running?\n", NULL));
         assert_string_equal(err, expected);
 }
@@ -359,7 +359,7 @@ static void test_monitor_fails_when_ferryd_stops(void **state)
 
         out = monitor_output(f, 1);
         err = proc_stderr(&f->monitor);
-        assert_string_equal(err, "ferry: error: ferryd closed the event stream\n");
+        assert_string_equal(err, "Error: ferryd closed the event stream\n");
 }
 
 static void test_monitor_exits_cleanly_on_sigint(void **state)
@@ -396,7 +396,7 @@ static void test_monitor_checks_its_options(void **state)
 
         (void) f;
         assert_usage_error((char *const[]) { FERRY_PATH, "monitor", "-f", "xml", NULL },
-                           "ferry: Unknown format 'xml': use pretty, json or yaml\n", NULL);
+                           "ferry: Invalid format 'xml': use pretty, json or yaml\n", NULL);
         assert_usage_error((char *const[]) { FERRY_PATH, "monitor", "--count", "0", NULL },
                            "ferry: Invalid --count '0': must be a number of at least 1\n", NULL);
         assert_usage_error((char *const[]) { FERRY_PATH, "monitor", "--count", "-3", NULL },

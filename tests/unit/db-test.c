@@ -90,6 +90,15 @@ void assert_ok(int r, const struct ferry_error *err)
                 fail_msg("Unexpected error %d: %s", r, ferry_error_message(err));
 }
 
+const char *string_at(const json_t *obj, const char *key)
+{
+        const char *s = json_string_value(json_object_get(obj, key));
+
+        if (!s)
+                fail_msg("No string '%s'", key);
+        return s;
+}
+
 json_t *json_without_timestamps(const json_t *obj)
 {
         json_t *copy = json_deep_copy(obj);
@@ -125,35 +134,41 @@ static json_t *sample(const char *text, ...)
         return v;
 }
 
+static const char sample_source_json[] =
+        "{\"type\": \"vmware\", \"properties\": {"
+        "\"endpoint\": \"https://vcenter.example.org/sdk\","
+        "\"username\": \"administrator@vsphere.local\", \"password\": \"s3cret\","
+        "\"trusted_server_certificate_fingerprint\": \"\", \"connectivity_status\": \"Unknown\","
+        "\"import_limit\": 50, \"datacenters\": [\"dc1\"],"
+        "\"disk_access\": {\"mode\": \"datastore\", \"datastore_mounts\": {\"ds1\": \"/mnt/ds1\"}}}}";
+
+static const char sample_target_json[] =
+        "{\"type\": \"incus\", \"properties\": {"
+        "\"endpoint\": \"https://incus.example.org:8443\", \"trust_token\": \"token-secret\","
+        "\"import_limit\": 50, \"create_limit\": 10, \"connection_timeout\": \"30s\"},"
+        "\"inventory\": {\"projects\": [\"default\"], \"storage_pools\": [\"default\"]}}";
+
+static const char sample_batch_json[] =
+        "{\"include_expression\": \"cpus >= 2\", \"status\": \"Defined\","
+        "\"migration_windows\": [{\"name\": \"sat-night\", \"start\": \"2026-11-28T22:00:00Z\","
+        "  \"end\": \"2026-11-29T04:00:00Z\", \"lockout\": \"\", \"capacity\": 20}],"
+        "\"constraints\": [],"
+        "\"defaults\": {\"placement\": {\"target\": \"incus1\", \"storage_pool\": \"default\"}},"
+        "\"config\": {\"post_migration_retries\": 3, \"background_sync_interval\": \"10m\"}}";
+
 json_t *sample_source(const char *name)
 {
-        return sample("{\"type\": \"vmware\", \"properties\": {"
-                      "\"endpoint\": \"https://vcenter.example.org/sdk\","
-                      "\"username\": \"administrator@vsphere.local\", \"password\": \"s3cret\","
-                      "\"trusted_server_certificate_fingerprint\": \"\", \"connectivity_status\": \"Unknown\","
-                      "\"import_limit\": 50, \"datacenters\": [\"dc1\"],"
-                      "\"disk_access\": {\"mode\": \"datastore\", \"datastore_mounts\": {\"ds1\": \"/mnt/ds1\"}}}}",
-                      "name", name, NULL);
+        return sample(sample_source_json, "name", name, NULL);
 }
 
 json_t *sample_target(const char *name)
 {
-        return sample("{\"type\": \"incus\", \"properties\": {"
-                      "\"endpoint\": \"https://incus.example.org:8443\", \"trust_token\": \"token-secret\","
-                      "\"import_limit\": 50, \"create_limit\": 10, \"connection_timeout\": \"30s\"},"
-                      "\"inventory\": {\"projects\": [\"default\"], \"storage_pools\": [\"default\"]}}",
-                      "name", name, NULL);
+        return sample(sample_target_json, "name", name, NULL);
 }
 
 json_t *sample_batch(const char *name)
 {
-        return sample("{\"include_expression\": \"cpus >= 2\", \"status\": \"Defined\","
-                      "\"migration_windows\": [{\"name\": \"sat-night\", \"start\": \"2026-11-28T22:00:00Z\","
-                      "  \"end\": \"2026-11-29T04:00:00Z\", \"lockout\": \"\", \"capacity\": 20}],"
-                      "\"constraints\": [],"
-                      "\"defaults\": {\"placement\": {\"target\": \"incus1\", \"storage_pool\": \"default\"}},"
-                      "\"config\": {\"post_migration_retries\": 3, \"background_sync_interval\": \"10m\"}}",
-                      "name", name, NULL);
+        return sample(sample_batch_json, "name", name, NULL);
 }
 
 json_t *sample_instance(const char *uuid, const char *source, const char *name)

@@ -38,6 +38,9 @@ void assert_error(int r, const struct ferry_error *err, int code, const char *me
 /* Fail unless r is not negative, showing err's message if it is. */
 void assert_ok(int r, const struct ferry_error *err);
 
+/* The string obj[key], failing the test if it is not one; borrowed from obj. */
+const char *string_at(const json_t *obj, const char *key);
+
 /* Copy of obj without the timestamps the repositories add. */
 json_t *json_without_timestamps(const json_t *obj);
 

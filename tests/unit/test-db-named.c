@@ -80,15 +80,6 @@ static json_t *get(struct db *db, const struct named *n, const char *name)
         return obj;
 }
 
-static const char *string_at(const json_t *obj, const char *key)
-{
-        const char *s = json_string_value(json_object_get(obj, key));
-
-        if (!s)
-                fail_msg("No string '%s'", key);
-        return s;
-}
-
 static void assert_missing(struct db *db, const struct named *n, const char *name)
 {
         _cleanup_free_ char *m = message(n, name, "not found");
