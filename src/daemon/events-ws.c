@@ -10,6 +10,16 @@
 #include "daemon/events-ws.h"
 #include "daemon/events.h"
 
+/* Fill ret with an error answer and return 1 (refused), or -ENOMEM. */
+#define EVENTS_WS_REFUSE(ret, ...)                                      \
+        ({                                                              \
+                int _r_ = api_response_error(ret, __VA_ARGS__);         \
+                _r_ < 0 ? _r_ : 1;                                      \
+        })
+
+/* Listeners now connected; the event loop thread's alone. */
+static unsigned events_ws_n_listeners;
+
 /* One /1.0/events connection, attached to its wsi as lws's opaque user
  * data (the per-session data belongs to ferry-http's HTTP requests). */
 struct events_ws_listener {
@@ -62,40 +72,43 @@ static int events_ws_check_request(const struct api_request *req, unsigned *ret_
         struct ferry_error err = {};
         int r;
 
-        if (!api_allows(req)) {
-                r = api_response_error(ret, 403, "Not authorized: this client certificate is not trusted");
-                return r < 0 ? r : 1;
-        }
+        if (!api_allows(req))
+                return EVENTS_WS_REFUSE(ret, 403, "Not authorized: this client certificate is not trusted");
 
         r = events_ws_parse_types(api_request_arg(req, "type"), ret_mask, &err);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0) {
-                r = api_response_error(ret, 400, "%s", ferry_error_message(&err));
-                return r < 0 ? r : 1;
-        }
+        if (r < 0)
+                return EVENTS_WS_REFUSE(ret, 400, "%s", ferry_error_message(&err));
         return 0;
 }
 
-int events_ws_check_upgrade(const struct api_request *req, struct api_response *ret)
+int events_ws_check_upgrade(const struct api_request *req, const char *subprotocol, struct api_response *ret)
 {
         unsigned mask;
         int r;
 
         /* An untrusted client learns nothing, not even which paths exist. */
-        if (!api_allows(req)) {
-                r = api_response_error(ret, 403, "Not authorized: this client certificate is not trusted");
-                return r < 0 ? r : 1;
-        }
-        if (!events_ws_is_events_path(req->path)) {
-                r = api_response_error(ret, 400, "'%s' is not a websocket: only " EVENTS_WS_PATH " is", req->path);
-                return r < 0 ? r : 1;
-        }
-        if (!streq(req->method, "GET")) {
-                r = api_response_error(ret, 405, "Method '%s' is not allowed on '%s'", req->method, req->path);
-                return r < 0 ? r : 1;
-        }
-        return events_ws_check_request(req, &mask, ret);
+        if (!api_allows(req))
+                return EVENTS_WS_REFUSE(ret, 403, "Not authorized: this client certificate is not trusted");
+        if (!events_ws_is_events_path(req->path))
+                return EVENTS_WS_REFUSE(ret, 400, "'%s' is not a websocket: only " EVENTS_WS_PATH " is", req->path);
+        if (!streq(req->method, "GET"))
+                return EVENTS_WS_REFUSE(ret, 405, "Method '%s' is not allowed on '%s'", req->method, req->path);
+
+        r = events_ws_check_request(req, &mask, ret);
+        if (r != 0)
+                return r;
+
+        /* lws would hang up on a subprotocol it does not know: say why instead. */
+        if (subprotocol)
+                return EVENTS_WS_REFUSE(ret, 400,
+                                        "The event stream has no subprotocol: send no Sec-WebSocket-Protocol header, "
+                                        "not '%s'", subprotocol);
+        if (events_ws_n_listeners >= EVENTS_WS_MAX_LISTENERS)
+                return EVENTS_WS_REFUSE(ret, 503, "Too many event listeners (%u): try again later",
+                                        EVENTS_WS_MAX_LISTENERS);
+        return 0;
 }
 
 int events_ws_get(struct daemon *d, const struct api_request *req, struct api_response *ret)
@@ -178,6 +191,7 @@ int events_ws_open(struct daemon *d, struct lws *wsi, const struct api_request *
                 return log_error_errno(r, "Failed to open an event stream: %m");
         }
         lws_set_opaque_user_data(wsi, l);
+        events_ws_n_listeners++;
 
         log_debug("Event listener connected:%s%s%s", mask & EVENT_TYPE_MASK(EVENT_LIFECYCLE) ? " lifecycle" : "",
                   mask & EVENT_TYPE_MASK(EVENT_OPERATION) ? " operation" : "",
@@ -226,5 +240,6 @@ void events_ws_close(struct lws *wsi)
         event_subscription_free(l->subscription);
         event_queue_clear(&l->queue);
         free(l);
+        events_ws_n_listeners--;
         log_debug("Event listener disconnected");
 }

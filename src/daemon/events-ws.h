@@ -8,7 +8,8 @@
  *
  *   LWS_CALLBACK_HTTP_CONFIRM_UPGRADE  events_ws_check_upgrade(): refuse
  *       with an error answer (403 untrusted, 400 unknown type or a path
- *       that is not /1.0/events) before anything is upgraded
+ *       that is not /1.0/events, 503 too many listeners) before anything
+ *       is upgraded
  *   LWS_CALLBACK_ESTABLISHED           events_ws_open(): subscribe
  *   LWS_CALLBACK_SERVER_WRITEABLE      events_ws_writable(): send one message
  *   LWS_CALLBACK_CLOSED                events_ws_close(): unsubscribe, free
@@ -38,6 +39,9 @@
 
 #define EVENTS_WS_PATH "/1.0/events"
 #define EVENTS_WS_DROP_TIMEOUT_S 5
+/* Listeners at once: with EVENT_QUEUE_MAX_BYTES each, what ferryd holds
+ * for them at most. */
+#define EVENTS_WS_MAX_LISTENERS 128
 
 /*
  * Parse a ?type= value: a comma-separated list of event type names into
@@ -48,11 +52,14 @@
 int events_ws_parse_types(const char *s, unsigned *ret_mask, struct ferry_error *err);
 
 /*
- * Decide on a websocket upgrade of req (its path, query and requestor):
- * 0 to go ahead, or 1 with ret filled with the error answer to send
- * instead (403, 400).  Negative errno if out of memory.
+ * Decide on a websocket upgrade of req (its path, query and requestor;
+ * subprotocol is its Sec-WebSocket-Protocol header, NULL if none): 0 to
+ * go ahead, or 1 with ret filled with the error answer to send instead:
+ * 403 untrusted, 400 not /1.0/events or a bad type or a subprotocol,
+ * 405 not GET, 503 EVENTS_WS_MAX_LISTENERS reached.  Negative errno if
+ * out of memory.
  */
-int events_ws_check_upgrade(const struct api_request *req, struct api_response *ret);
+int events_ws_check_upgrade(const struct api_request *req, const char *subprotocol, struct api_response *ret);
 
 /* GET /1.0/events without an upgrade: the same checks, then 400 saying
  * that this is a websocket. */

@@ -491,6 +491,7 @@ static int server_confirm_upgrade(struct lws *wsi, const char *upgrade)
 {
         _cleanup_(server_request_reset) struct server_request sr = {};
         _cleanup_api_response_ struct api_response resp = {};
+        _cleanup_free_ char *subprotocol = NULL;
         unsigned char buf[LWS_PRE + 2048];
         unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf);
         struct api_request req;
@@ -504,8 +505,9 @@ static int server_confirm_upgrade(struct lws *wsi, const char *upgrade)
         if (r < 0)
                 return -1;
         server_request_fill(&sr, &req);
+        subprotocol = server_copy_header(wsi, WSI_TOKEN_PROTOCOL);
 
-        r = events_ws_check_upgrade(&req, &resp);
+        r = events_ws_check_upgrade(&req, subprotocol, &resp);
         if (r < 0) {
                 log_error_errno(r, "Failed to answer %s '%s': %m", sr.method, sr.path);
                 return -1;

@@ -409,9 +409,10 @@ static void test_monitor_checks_its_options(void **state)
                            "ferry: 'ferry monitor' takes no arguments\n", NULL);
 }
 
-/* A websocket client of our own: connect, send the upgrade of path, and
- * return the socket once the answer's headers are read into headers. */
-static int raw_upgrade(struct fixture *f, const char *path, char *headers, size_t size)
+/* A websocket client of our own: connect, send the upgrade of path (with
+ * the extra header lines, "" for none), and return the socket once the
+ * answer's headers are read into headers. */
+static int raw_upgrade_with(struct fixture *f, const char *path, const char *extra, char *headers, size_t size)
 {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_free_ char *request = NULL;
@@ -428,8 +429,8 @@ static int raw_upgrade(struct fixture *f, const char *path, char *headers, size_
                                           "Upgrade: websocket\r\n"
                                           "Connection: Upgrade\r\n"
                                           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                                          "Sec-WebSocket-Version: 13\r\n"
-                                          "\r\n", NULL));
+                                          "Sec-WebSocket-Version: 13\r\n",
+                                          extra, "\r\n", NULL));
         assert_int_equal(write(fd, request, strlen(request)), (ssize_t) strlen(request));
 
         /* Byte by byte: nothing after the headers is consumed. */
@@ -446,13 +447,34 @@ static int raw_upgrade(struct fixture *f, const char *path, char *headers, size_
         return fd;
 }
 
+static int raw_upgrade(struct fixture *f, const char *path, char *headers, size_t size)
+{
+        return raw_upgrade_with(f, path, "", headers, size);
+}
+
+/* The JSON envelope after a refusal's headers. */
+static json_t *read_refusal(int fd)
+{
+        char buf[2048];
+        json_error_t jerr;
+        json_t *body;
+        ssize_t n;
+
+        n = read(fd, buf, sizeof(buf) - 1);
+        assert_true(n > 0);
+        buf[n] = '\0';
+        body = json_loads(buf, 0, &jerr);
+        if (!body)
+                fail_msg("The refusal is not JSON (%s): %s", jerr.text, buf);
+        assert_string_equal(string_at(body, "type"), "error");
+        return body;
+}
+
 static void test_a_raw_upgrade_with_an_unknown_type_gets_400_and_the_error_envelope(void **state)
 {
         struct fixture *f = *state;
         _cleanup_json_ json_t *body = NULL;
-        char headers[2048], buf[1024];
-        json_error_t jerr;
-        ssize_t n;
+        char headers[2048];
 
         start_ferryd(f);
         f->raw_fd = raw_upgrade(f, "/1.0/events?type=lifecycle,bogus", headers, sizeof(headers));
@@ -461,12 +483,7 @@ static void test_a_raw_upgrade_with_an_unknown_type_gets_400_and_the_error_envel
         assert_true(strncmp(headers + 8, " 400 ", 5) == 0);
         assert_contains(headers, "content-type: application/json\r\n");
 
-        n = read(f->raw_fd, buf, sizeof(buf) - 1);
-        assert_true(n > 0);
-        buf[n] = '\0';
-        body = json_loads(buf, 0, &jerr);
-        assert_non_null(body);
-        assert_string_equal(string_at(body, "type"), "error");
+        body = read_refusal(f->raw_fd);
         assert_int_equal(json_integer_value(json_object_get(body, "error_code")), 400);
         assert_string_equal(string_at(body, "error"), UNKNOWN_TYPE_ERROR);
 }
@@ -483,6 +500,52 @@ static void test_a_raw_upgrade_without_a_subprotocol_is_accepted(void **state)
         /* s3pPLMBiTxaQ9kYGzzhZRbK+xOo= is RFC 6455's answer to that key. */
         assert_contains(headers, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
         wait_for_ferryd_line(f, CONNECTED_LINE ": lifecycle", 1);
+}
+
+static void test_a_raw_upgrade_naming_a_subprotocol_gets_400(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_json_ json_t *body = NULL;
+        char headers[2048];
+
+        start_ferryd(f);
+        f->raw_fd = raw_upgrade_with(f, "/1.0/events", "Sec-WebSocket-Protocol: chat\r\n", headers, sizeof(headers));
+
+        assert_true(strncmp(headers + 8, " 400 ", 5) == 0);
+        body = read_refusal(f->raw_fd);
+        assert_string_equal(string_at(body, "error"),
+                            "The event stream has no subprotocol: send no Sec-WebSocket-Protocol header, not 'chat'");
+}
+
+static void test_listeners_beyond_the_limit_get_503_until_one_leaves(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_json_ json_t *body = NULL;
+        int fds[128];
+        char headers[2048];
+        int fd;
+
+        start_ferryd(f);
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++) {
+                fds[i] = raw_upgrade(f, "/1.0/events?type=lifecycle", headers, sizeof(headers));
+                assert_true(strncmp(headers, "HTTP/1.1 101 ", 13) == 0);
+        }
+        wait_for_ferryd_line(f, CONNECTED_LINE, ELEMENTSOF(fds));
+
+        f->raw_fd = raw_upgrade(f, "/1.0/events?type=lifecycle", headers, sizeof(headers));
+        assert_true(strncmp(headers + 8, " 503 ", 5) == 0);
+        body = read_refusal(f->raw_fd);
+        assert_string_equal(string_at(body, "error"), "Too many event listeners (128): try again later");
+
+        /* One leaves: there is room for one more. */
+        close(fds[0]);
+        wait_for_ferryd_line(f, "Event listener disconnected", 1);
+        fd = raw_upgrade(f, "/1.0/events?type=lifecycle", headers, sizeof(headers));
+        assert_true(strncmp(headers, "HTTP/1.1 101 ", 13) == 0);
+
+        close(fd);
+        for (size_t i = 1; i < ELEMENTSOF(fds); i++)
+                close(fds[i]);
 }
 
 static long ferryd_status_kb(struct fixture *f, const char *field)
@@ -592,6 +655,9 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_a_raw_upgrade_with_an_unknown_type_gets_400_and_the_error_envelope,
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(test_a_raw_upgrade_without_a_subprotocol_is_accepted, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_a_raw_upgrade_naming_a_subprotocol_gets_400, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_listeners_beyond_the_limit_get_503_until_one_leaves, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_a_client_that_never_reads_is_dropped_and_ferryd_stays_small,
                                                 setup, teardown),

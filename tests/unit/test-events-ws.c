@@ -109,11 +109,11 @@ static void test_an_upgrade_of_the_events_path_goes_ahead(_unused_ void **state)
         _cleanup_api_response_ struct api_response resp = {};
         struct api_request req = request("GET", "/1.0/events", NULL, true);
 
-        assert_int_equal(events_ws_check_upgrade(&req, &resp), 0);
+        assert_int_equal(events_ws_check_upgrade(&req, NULL, &resp), 0);
         assert_null(resp.envelope);
 
         req = request("GET", "/1.0/events/", "type=lifecycle,logging", true);
-        assert_int_equal(events_ws_check_upgrade(&req, &resp), 0);
+        assert_int_equal(events_ws_check_upgrade(&req, NULL, &resp), 0);
         assert_null(resp.envelope);
 }
 
@@ -122,7 +122,7 @@ static void test_an_upgrade_with_an_unknown_type_is_refused_with_400(_unused_ vo
         _cleanup_api_response_ struct api_response resp = {};
         struct api_request req = request("GET", "/1.0/events", "type=lifecycle,bogus", true);
 
-        assert_int_equal(events_ws_check_upgrade(&req, &resp), 1);
+        assert_int_equal(events_ws_check_upgrade(&req, NULL, &resp), 1);
         assert_refusal(&resp, 400, "Unknown event type 'bogus" UNKNOWN_TYPE_HELP);
 }
 
@@ -131,7 +131,7 @@ static void test_an_untrusted_client_gets_403_instead_of_an_upgrade(_unused_ voi
         _cleanup_api_response_ struct api_response resp = {};
         struct api_request req = request("GET", "/1.0/events", NULL, false);
 
-        assert_int_equal(events_ws_check_upgrade(&req, &resp), 1);
+        assert_int_equal(events_ws_check_upgrade(&req, NULL, &resp), 1);
         assert_refusal(&resp, 403, "Not authorized: this client certificate is not trusted");
 }
 
@@ -140,7 +140,7 @@ static void test_an_untrusted_client_gets_403_before_its_type_list_is_read(_unus
         _cleanup_api_response_ struct api_response resp = {};
         struct api_request req = request("GET", "/1.0/events", "type=bogus", false);
 
-        assert_int_equal(events_ws_check_upgrade(&req, &resp), 1);
+        assert_int_equal(events_ws_check_upgrade(&req, NULL, &resp), 1);
         assert_refusal(&resp, 403, "Not authorized: this client certificate is not trusted");
 }
 
@@ -149,7 +149,7 @@ static void test_an_upgrade_of_another_path_is_refused_with_400(_unused_ void **
         _cleanup_api_response_ struct api_response resp = {};
         struct api_request req = request("GET", "/1.0/batches", NULL, true);
 
-        assert_int_equal(events_ws_check_upgrade(&req, &resp), 1);
+        assert_int_equal(events_ws_check_upgrade(&req, NULL, &resp), 1);
         assert_refusal(&resp, 400, "'/1.0/batches' is not a websocket: only /1.0/events is");
 }
 
@@ -158,7 +158,7 @@ static void test_an_upgrade_of_another_path_by_an_untrusted_client_is_refused_wi
         _cleanup_api_response_ struct api_response resp = {};
         struct api_request req = request("GET", "/1.0/nowhere", NULL, false);
 
-        assert_int_equal(events_ws_check_upgrade(&req, &resp), 1);
+        assert_int_equal(events_ws_check_upgrade(&req, NULL, &resp), 1);
         assert_refusal(&resp, 403, "Not authorized: this client certificate is not trusted");
 }
 
@@ -167,8 +167,19 @@ static void test_an_upgrade_with_another_method_is_refused_with_405(_unused_ voi
         _cleanup_api_response_ struct api_response resp = {};
         struct api_request req = request("POST", "/1.0/events", NULL, true);
 
-        assert_int_equal(events_ws_check_upgrade(&req, &resp), 1);
+        assert_int_equal(events_ws_check_upgrade(&req, NULL, &resp), 1);
         assert_refusal(&resp, 405, "Method 'POST' is not allowed on '/1.0/events'");
+}
+
+static void test_an_upgrade_naming_a_subprotocol_is_refused_with_400(_unused_ void **state)
+{
+        _cleanup_api_response_ struct api_response resp = {};
+        struct api_request req = request("GET", "/1.0/events", NULL, true);
+
+        assert_int_equal(events_ws_check_upgrade(&req, "chat, superchat", &resp), 1);
+        assert_refusal(&resp, 400,
+                       "The event stream has no subprotocol: send no Sec-WebSocket-Protocol header, not "
+                       "'chat, superchat'");
 }
 
 static struct daemon test_daemon = { .lock_fd = -EBADF };
@@ -218,6 +229,7 @@ int main(void)
                 cmocka_unit_test(test_an_upgrade_of_another_path_is_refused_with_400),
                 cmocka_unit_test(test_an_upgrade_of_another_path_by_an_untrusted_client_is_refused_with_403),
                 cmocka_unit_test(test_an_upgrade_with_another_method_is_refused_with_405),
+                cmocka_unit_test(test_an_upgrade_naming_a_subprotocol_is_refused_with_400),
                 cmocka_unit_test(test_a_plain_get_of_the_events_path_says_it_is_a_websocket),
                 cmocka_unit_test(test_a_plain_get_with_an_unknown_type_names_the_type),
                 cmocka_unit_test(test_a_plain_get_by_an_untrusted_client_is_refused_with_403),
