@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include <libwebsockets.h>
+#include <openssl/x509.h>
 
 #include "cli/event-stream.h"
+#include "common/fingerprint.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/strbuf.h"
@@ -28,6 +30,10 @@ struct event_stream {
         struct lws_context *lws;
         int signal_fd;
         bool signal_fd_adopted;
+
+        const char *where;              /* the socket path or HTTPS address, for messages */
+        char pinned[FINGERPRINT_HEX_SIZE];      /* HTTPS: normalized */
+        char peer[FINGERPRINT_HEX_SIZE];        /* HTTPS: what the server showed, once seen */
 
         int http_status;                /* of the upgrade answer, once seen */
         struct strbuf message;          /* the fragments of the message being read */
@@ -101,6 +107,29 @@ static void event_stream_save_close_reason(struct event_stream *s, const unsigne
                         *p = '?';
 }
 
+/*
+ * OpenSSL's verdict on each certificate of the server's chain, leaf last
+ * (depth 0).  The pin replaces CAs and host names: whatever OpenSSL says,
+ * only the leaf's fingerprint decides.  Returns 0 to accept (with the
+ * error cleared, as lws wants), 1 to refuse.
+ */
+static int event_stream_verify(struct event_stream *s, X509_STORE_CTX *store, int preverify_ok)
+{
+        (void) preverify_ok;
+
+        if (X509_STORE_CTX_get_error_depth(store) > 0) {
+                X509_STORE_CTX_set_error(store, X509_V_OK);
+                return 0;
+        }
+        if (fingerprint_from_x509(X509_STORE_CTX_get_current_cert(store), s->peer) < 0 ||
+            !fingerprint_equal(s->peer, s->pinned)) {
+                X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
+                return 1;
+        }
+        X509_STORE_CTX_set_error(store, X509_V_OK);
+        return 0;
+}
+
 static int event_stream_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                                  size_t len)
 {
@@ -114,15 +143,22 @@ static int event_stream_callback(struct lws *wsi, enum lws_callback_reasons reas
                 s->http_status = (int) lws_http_client_http_response(wsi);
                 break;
 
+        case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+                return event_stream_verify(s, user, (int) len);
+
         case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-                if (s->http_status > 0 && s->http_status != 101)
+                if (s->peer[0] && !fingerprint_equal(s->peer, s->pinned))
+                        event_stream_finish(s, ferry_error_set(s->err, -EPERM,
+                                                               "Server certificate fingerprint '%s' does not match the trusted fingerprint '%s'",
+                                                               s->peer, s->pinned));
+                else if (s->http_status > 0 && s->http_status != 101)
                         event_stream_finish(s, ferry_error_set(s->err, -ECONNREFUSED,
                                                                "ferryd answered HTTP %d to the event stream request",
                                                                s->http_status));
                 else
                         event_stream_finish(s, ferry_error_set(s->err, -ECONNREFUSED,
                                                                "Cannot connect to ferryd at '%s': %s",
-                                                               s->config->socket_path,
+                                                               s->where,
                                                                in ? (const char *) in : "connection failed"));
                 break;
 
@@ -134,6 +170,8 @@ static int event_stream_callback(struct lws *wsi, enum lws_callback_reasons reas
                 break;
 
         case LWS_CALLBACK_CLIENT_CLOSED:
+                if (s->done)
+                        break;  /* closed because we are done */
                 if (s->close_reason[0])
                         event_stream_finish(s, ferry_error_set(s->err, -ECONNRESET,
                                                                "ferryd closed the event stream: %s",
@@ -214,32 +252,67 @@ static int event_stream_watch_signals(struct event_stream *s)
         return 0;
 }
 
+/* "https://host:port" into lws's address, port and Host header. */
+static int event_stream_parse_https_addr(struct event_stream *s, char **ret_copy, const char **ret_address,
+                                         int *ret_port, char **ret_host)
+{
+        _cleanup_free_ char *copy = strdup(s->config->https_addr), *host = NULL;
+        const char *scheme = NULL, *address = NULL, *path = NULL;
+        int port = 0;
+
+        if (!copy)
+                return ferry_error_set(s->err, -ENOMEM, "Out of memory");
+        /* lws_parse_uri() gives "/" for no path, and 443 for no port. */
+        if (lws_parse_uri(copy, &scheme, &address, &port, &path) != 0 || !streq(scheme, "https") || !*address ||
+            !streq(path, "/") || port <= 0 || port > 65535)
+                return ferry_error_set(s->err, -EINVAL, "Remote address '%s' must be https://HOST:PORT",
+                                       s->config->https_addr);
+
+        host = strchr(address, ':') ? strjoin("[", address, "]", NULL) : strdup(address);
+        if (!host || asprintf(ret_host, "%s:%d", host, port) < 0)
+                return ferry_error_set(s->err, -ENOMEM, "Out of memory");
+        *ret_address = address;
+        *ret_port = port;
+        *ret_copy = TAKE_PTR(copy);
+        return 0;
+}
+
 static int event_stream_connect(struct event_stream *s)
 {
         struct sockaddr_un sa;
-        _cleanup_free_ char *address = NULL;
+        _cleanup_free_ char *address = NULL, *host = NULL;
         struct lws_client_connect_info info = {};
-
-        if (strlen(s->config->socket_path) >= sizeof(sa.sun_path))
-                return ferry_error_set(s->err, -ENAMETOOLONG, "Cannot connect to ferryd at '%s': %s",
-                                       s->config->socket_path, strerrordesc_np(ENAMETOOLONG));
-
-        /* "+path" is libwebsockets' way of naming a unix socket. */
-        address = strjoin("+", s->config->socket_path, NULL);
-        if (!address)
-                return ferry_error_set(s->err, -ENOMEM, "Out of memory");
+        int r;
 
         info.context = s->lws;
-        info.address = address;
-        info.port = 0;
         info.path = s->config->path;
-        info.host = "ferry";
         info.local_protocol_name = EVENT_STREAM_PROTOCOL;
+
+        if (s->config->https_addr) {
+                r = event_stream_parse_https_addr(s, &address, &info.address, &info.port, &host);
+                if (r < 0)
+                        return r;
+                info.host = host;
+                info.origin = host;
+                /* The pin is the trust: see event_stream_verify(). */
+                info.ssl_connection = LCCSCF_USE_SSL | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
+        } else {
+                if (strlen(s->config->socket_path) >= sizeof(sa.sun_path))
+                        return ferry_error_set(s->err, -ENAMETOOLONG, "Cannot connect to ferryd at '%s': %s",
+                                               s->config->socket_path, strerrordesc_np(ENAMETOOLONG));
+
+                /* "+path" is libwebsockets' way of naming a unix socket. */
+                address = strjoin("+", s->config->socket_path, NULL);
+                if (!address)
+                        return ferry_error_set(s->err, -ENOMEM, "Out of memory");
+                info.address = address;
+                info.port = 0;
+                info.host = "ferry";
+        }
 
         /* Until it returns, lws reports a failure by returning NULL only. */
         if (!lws_client_connect_via_info(&info) && !s->done)
-                return ferry_error_set(s->err, -ECONNREFUSED, "Cannot connect to ferryd at '%s'",
-                                       s->config->socket_path);
+                return ferry_error_set(s->err, -ECONNREFUSED, "Cannot connect to ferryd at '%s'", s->where);
         return 0;
 }
 
@@ -259,6 +332,18 @@ int event_stream_run(const struct event_stream_config *config, event_stream_fn f
 
         lws_set_log_level(LLL_ERR | LLL_WARN, event_stream_lws_log);
 
+        if (!!config->socket_path == !!config->https_addr)
+                return ferry_error_set(err, -EINVAL, "Either a socket path or an HTTPS address is needed");
+        s.where = config->socket_path ?: config->https_addr;
+        if (config->https_addr) {
+                if (!config->fingerprint || fingerprint_normalize(config->fingerprint, s.pinned) < 0)
+                        return ferry_error_set(err, -EINVAL, "'%s' is not a SHA-256 certificate fingerprint",
+                                               config->fingerprint ?: "");
+                info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+                info.client_ssl_cert_filepath = config->cert_path;
+                info.client_ssl_private_key_filepath = config->key_path;
+        }
+
         info.port = CONTEXT_PORT_NO_LISTEN;
         info.protocols = event_stream_protocols;
         info.user = &s;
@@ -266,7 +351,12 @@ int event_stream_run(const struct event_stream_config *config, event_stream_fn f
         info.gid = -1;
         s.lws = lws_create_context(&info);
         if (!s.lws) {
-                r = ferry_error_set(err, -ENOMEM, "Failed to create the libwebsockets context");
+                /* With TLS, the likely reason is the client certificate. */
+                if (config->https_addr)
+                        r = ferry_error_set(err, -EIO, "Failed to set up TLS with the client certificate '%s' and key '%s'",
+                                            config->cert_path ?: "", config->key_path ?: "");
+                else
+                        r = ferry_error_set(err, -ENOMEM, "Failed to create the libwebsockets context");
                 goto finish;
         }
 

@@ -10,10 +10,10 @@
  *                     .path = "/1.0/events?type=lifecycle",
  *             }, print_event, NULL, &err);
  *
- * Only ferryd's unix socket is spoken to for now; an HTTPS remote adds
- * its address, client certificate and pinned server fingerprint to the
- * config (libwebsockets does the TLS, the fingerprint is checked in
- * LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION).
+ * ferryd is reached on its unix socket, or over HTTPS like a remote of
+ * the REST client: TLS with a client certificate, and the server
+ * certificate pinned by its SHA-256 fingerprint (no CA, no host name
+ * check: the fingerprint is the trust).
  */
 #ifndef FERRY_CLI_EVENT_STREAM_H
 #define FERRY_CLI_EVENT_STREAM_H
@@ -21,13 +21,23 @@
 #include <jansson.h>
 
 #include "common/error.h"
+#include "common/fingerprint.h"
 
 /* A larger message from ferryd ends the stream: ferryd's own events are
  * a few KiB at most. */
 #define EVENT_STREAM_MESSAGE_MAX (16u * 1024 * 1024)
 
 struct event_stream_config {
-        const char *socket_path;        /* ferryd's unix socket */
+        /* Either ferryd's unix socket ... */
+        const char *socket_path;
+        /* ... or its HTTPS address, "https://host:port" ("[::1]:8443" for
+         * IPv6), with the server certificate's fingerprint (required) and
+         * the client certificate and key (PEM files). */
+        const char *https_addr;
+        const char *fingerprint;
+        const char *cert_path;
+        const char *key_path;
+
         const char *path;               /* "/1.0/events" and its query string */
 };
 
@@ -48,7 +58,11 @@ typedef int (*event_stream_fn)(json_t *event, void *userdata);
  *                  status; a plain GET of the same path gets its message)
  *   -ECONNRESET    ferryd ended the stream (it stopped, or dropped this
  *                  listener); err has its close reason, if it sent one
+ *   -EPERM         the HTTPS server's certificate is not the pinned one:
+ *                  "Server certificate fingerprint 'X' does not match the
+ *                  trusted fingerprint 'Y'"
  *   -EBADMSG       a message is not a JSON object, or is too large
+ *   -EINVAL        a bad https_addr or fingerprint
  */
 int event_stream_run(const struct event_stream_config *config, event_stream_fn fn, void *userdata,
                      struct ferry_error *err);
