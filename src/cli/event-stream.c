@@ -37,8 +37,7 @@ struct event_stream {
 
         int http_status;                /* of the upgrade answer, once seen */
         struct strbuf message;          /* the fragments of the message being read */
-        int close_code;                 /* what ferryd said when it closed, if it did */
-        char close_reason[124];
+        char close_reason[124];         /* what ferryd said when it closed, if anything */
 
         bool done;
         int result;                     /* once done: 0 or a negative errno */
@@ -90,14 +89,14 @@ static int event_stream_receive(struct event_stream *s, struct lws *wsi, const v
         return 0;
 }
 
-/* What ferryd sent with its close frame: a 2-byte status code, then text. */
+/* What ferryd sent with its close frame: a 2-byte status code (1008 when
+ * it drops a slow listener), then the reason, which we keep. */
 static void event_stream_save_close_reason(struct event_stream *s, const unsigned char *in, size_t len)
 {
         size_t n;
 
         if (len < 2)
                 return;
-        s->close_code = in[0] << 8 | in[1];
         n = len - 2 < sizeof(s->close_reason) - 1 ? len - 2 : sizeof(s->close_reason) - 1;
         memcpy(s->close_reason, in + 2, n);
         s->close_reason[n] = '\0';
@@ -130,6 +129,26 @@ static int event_stream_verify(struct event_stream *s, X509_STORE_CTX *store, in
         return 0;
 }
 
+/* No websocket came up: say why, as precisely as we know. */
+static void event_stream_connection_error(struct event_stream *s, const char *why)
+{
+        int r;
+
+        if (s->done)
+                return;
+        if (s->peer[0] && !fingerprint_equal(s->peer, s->pinned))
+                r = ferry_error_set(s->err, -EPERM,
+                                    "Server certificate fingerprint '%s' does not match the trusted fingerprint '%s'",
+                                    s->peer, s->pinned);
+        else if (s->http_status > 0 && s->http_status != 101)
+                r = ferry_error_set(s->err, -ECONNREFUSED, "ferryd answered HTTP %d to the event stream request",
+                                    s->http_status);
+        else
+                r = ferry_error_set(s->err, -ECONNREFUSED, "Cannot connect to ferryd at '%s': %s", s->where,
+                                    why ?: "connection failed");
+        event_stream_finish(s, r);
+}
+
 static int event_stream_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                                  size_t len)
 {
@@ -147,19 +166,7 @@ static int event_stream_callback(struct lws *wsi, enum lws_callback_reasons reas
                 return event_stream_verify(s, user, (int) len);
 
         case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-                if (s->peer[0] && !fingerprint_equal(s->peer, s->pinned))
-                        event_stream_finish(s, ferry_error_set(s->err, -EPERM,
-                                                               "Server certificate fingerprint '%s' does not match the trusted fingerprint '%s'",
-                                                               s->peer, s->pinned));
-                else if (s->http_status > 0 && s->http_status != 101)
-                        event_stream_finish(s, ferry_error_set(s->err, -ECONNREFUSED,
-                                                               "ferryd answered HTTP %d to the event stream request",
-                                                               s->http_status));
-                else
-                        event_stream_finish(s, ferry_error_set(s->err, -ECONNREFUSED,
-                                                               "Cannot connect to ferryd at '%s': %s",
-                                                               s->where,
-                                                               in ? (const char *) in : "connection failed"));
+                event_stream_connection_error(s, in);
                 break;
 
         case LWS_CALLBACK_CLIENT_RECEIVE:
@@ -353,7 +360,8 @@ int event_stream_run(const struct event_stream_config *config, event_stream_fn f
         if (!s.lws) {
                 /* With TLS, the likely reason is the client certificate. */
                 if (config->https_addr)
-                        r = ferry_error_set(err, -EIO, "Failed to set up TLS with the client certificate '%s' and key '%s'",
+                        r = ferry_error_set(err, -EIO,
+                                            "Failed to set up TLS with the client certificate '%s' and key '%s'",
                                             config->cert_path ?: "", config->key_path ?: "");
                 else
                         r = ferry_error_set(err, -ENOMEM, "Failed to create the libwebsockets context");

@@ -121,8 +121,8 @@ int events_ws_get(struct daemon *d, const struct api_request *req, struct api_re
         r = events_ws_check_request(req, &mask, ret);
         if (r != 0)
                 return r < 0 ? r : 0;
-        return api_response_error(ret, 400,
-                                  "The event stream is a websocket: send 'Connection: Upgrade' and 'Upgrade: websocket'");
+        return api_response_error(ret, 400, "The event stream is a websocket: "
+                                  "send 'Connection: Upgrade' and 'Upgrade: websocket'");
 }
 
 /* Drop a listener that does not keep up: free its backlog now, close it
