@@ -637,6 +637,40 @@ static void test_a_client_that_never_reads_is_dropped_and_ferryd_stays_small(voi
         assert_contains(out, "\"action\":\"batch-deleted\"");
 }
 
+static void test_a_stopped_monitor_is_dropped_and_says_so_when_it_resumes(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_free_ char *err = NULL, *out = NULL;
+        char body[128];
+
+        start_ferryd(f);
+        start_monitor(f, 1, "--type", "lifecycle", "-f", "json", NULL);
+        api_ok(f, "POST", "/1.0/batches", "{\"name\": \"wave1\", \"include_expression\": \"true\"}");
+
+        /* A monitor that stops reading (here: stopped) falls behind. */
+        assert_int_equal(kill(f->monitor.pid, SIGSTOP), 0);
+        for (int i = 0;; i++) {
+                if (i % 100 == 0) {
+                        _cleanup_free_ char *so_far = proc_stderr(&f->server->ferryd);
+
+                        if (strstr(so_far, "Dropping an event listener"))
+                                break;
+                        if (i >= 20000)
+                                fail_msg("ferryd did not drop the stopped monitor after %d changes", i);
+                }
+                snprintf(body, sizeof(body), "{\"include_expression\": \"cpus > %d\"}", i);
+                api_ok(f, "PATCH", "/1.0/batches/wave1", body);
+        }
+        assert_int_equal(kill(f->monitor.pid, SIGCONT), 0);
+
+        /* It prints what reached it, then says the stream ended. */
+        out = monitor_output(f, 1);
+        err = proc_stderr(&f->monitor);
+        assert_true(strncmp(err, "Error: ferryd closed the event stream", 37) == 0);
+        assert_contains(out, "\"action\":\"batch-created\"");
+        print_message("The resumed monitor printed %zu events, then: %s", count_occurrences(out, "\n"), err);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -660,6 +694,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_listeners_beyond_the_limit_get_503_until_one_leaves, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_a_client_that_never_reads_is_dropped_and_ferryd_stays_small,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(test_a_stopped_monitor_is_dropped_and_says_so_when_it_resumes,
                                                 setup, teardown),
         };
 
