@@ -174,10 +174,19 @@ int events_ws_open(struct daemon *d, struct lws *wsi, const struct api_request *
         unsigned mask;
         int r;
 
-        /* Checked before the upgrade already; the mask is wanted now. */
-        r = events_ws_check_request(req, &mask, &refusal);
-        if (r != 0)
-                return r < 0 ? log_error_errno(r, "Failed to open an event stream: %m") : -EPERM;
+        /* Checked before the upgrade already, but an upgrade that lws does
+         * not show us first (a websocket over HTTP/2) gets here directly;
+         * and the mask is wanted now. */
+        r = events_ws_check_upgrade(req, NULL, &refusal);
+        if (r == 0)
+                r = events_ws_parse_types(api_request_arg(req, "type"), &mask, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open an event stream: %m");
+        if (r > 0) {
+                log_debug("Refused an event stream: %s",
+                          json_string_value(json_object_get(refusal.envelope, "error")));
+                return -EPERM;
+        }
 
         l = calloc(1, sizeof(*l));
         if (!l)
