@@ -298,7 +298,7 @@ static int db_query_int(struct db *db, const char *sql, int64_t *ret, struct fer
 static int db_read_schema_version(struct db *db, int *ret, struct ferry_error *err)
 {
         _cleanup_stmt_ sqlite3_stmt *stmt = NULL;
-        int64_t version;
+        int64_t version = 0;
         int r;
 
         /* One statement, one snapshot: another process may be creating the tables right now. */
@@ -414,7 +414,7 @@ static int db_use_wal(struct db *db, struct ferry_error *err)
 
 static int db_configure(struct db *db, struct ferry_error *err)
 {
-        int64_t foreign_keys;
+        int64_t foreign_keys = 0;
         int r;
 
         (void) sqlite3_extended_result_codes(db->conn, 1);
