@@ -21,6 +21,7 @@
 #include "cli/args.h"
 #include "cli/client.h"
 #include "cli/format.h"
+#include "common/fingerprint.h"
 
 #define CLI_DEFAULT_DIR "/var/lib/ferry"
 #define CLI_SOCKET_NAME "unix.socket"
@@ -61,6 +62,19 @@ int cli_connect(struct cli *cli, struct client **ret);
 
 /* remote.c: a client of cli->remote, or of the default remote (cli/remotes.h). */
 int cli_remote_connect(struct cli *cli, struct client **ret, struct ferry_error *err);
+
+/* Where that remote is: the unix socket (socket_path set, borrowed from
+ * cli), or an HTTPS address with its pinned fingerprint and this client's
+ * certificate and key files. */
+struct cli_remote {
+        const char *socket_path;
+        char *addr;
+        char fingerprint[FINGERPRINT_HEX_SIZE];
+        char *cert_path;
+        char *key_path;
+};
+int cli_remote_resolve(struct cli *cli, struct cli_remote *ret, struct ferry_error *err);
+void cli_remote_done(struct cli_remote *r);
 
 /* Log err ("Error: <message>" on stderr) and return its code. */
 int cli_log_error(const struct ferry_error *err);
@@ -144,6 +158,7 @@ int cli_read_secret_line(char **ret);
 
 int cli_info(struct cli *cli, int argc, char *argv[]);
 int cli_query(struct cli *cli, int argc, char *argv[]);
+int cli_monitor(struct cli *cli, int argc, char *argv[]);
 
 /* The command groups, one file each. */
 extern const struct cli_command cli_source_commands[];
@@ -157,5 +172,6 @@ extern const struct cli_command cli_artifact_commands[];
 extern const struct cli_option cli_query_options[];
 extern const struct cli_command cli_remote_commands[];  /* remote.c */
 extern const struct cli_command cli_config_commands[];  /* trust.c */
+extern const struct cli_option cli_monitor_options[];
 
 #endif

@@ -111,6 +111,27 @@ static const struct cli_command cli_commands[] = {
                             "ferry query -X PATCH /1.0/warnings/UUID --data '{\"status\": \"acknowledged\"}'\n"
                             "ferry query --raw /1.0/sources/vc01",
         },
+        {
+                .name = "monitor",
+                .args = "",
+                .summary = "Print ferryd's events as they happen",
+                .description = "Print ferryd's events (GET /1.0/events) as they happen, until\n"
+                               "interrupted (Ctrl-C) or ferryd goes away: lifecycle events for every\n"
+                               "create, update and delete, ferryd's log lines as logging events, and\n"
+                               "operations.  pretty shows one line per event, json one JSON object\n"
+                               "per line, yaml one document per event.\n"
+                               "\n"
+                               "Exits with 0 on Ctrl-C, SIGTERM or after --count events, and with 1\n"
+                               "when ferryd cannot be reached, refuses the stream or ends it.",
+                .min_args = 0,
+                .max_args = 0,
+                .run = cli_monitor,
+                .options = cli_monitor_options,
+                .examples = "ferry monitor\n"
+                            "ferry monitor --type lifecycle -f json\n"
+                            "ferry monitor --type logging\n"
+                            "timeout 60 ferry monitor --type lifecycle --count 1",
+        },
 };
 
 static void help(FILE *f)

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -27,33 +28,67 @@ static int load_remotes(struct remotes **ret, struct ferry_error *err)
         return remotes_load(dir, ret, err);
 }
 
-int cli_remote_connect(struct cli *cli, struct client **ret, struct ferry_error *err)
+void cli_remote_done(struct cli_remote *r)
+{
+        if (!r)
+                return;
+        free(r->addr);
+        free(r->cert_path);
+        free(r->key_path);
+        *r = (struct cli_remote) {};
+}
+
+int cli_remote_resolve(struct cli *cli, struct cli_remote *ret, struct ferry_error *err)
 {
         _cleanup_remotes_ struct remotes *remotes = NULL;
-        _cleanup_free_ char *cert = NULL, *key = NULL;
+        _cleanup_(cli_remote_done) struct cli_remote r = {};
         const struct remote *remote;
         const char *name;
-        int r;
+        int k;
 
         /* The unix socket needs no config: a broken config.yml does not
          * lock the admin out of the local ferryd. */
-        if (streq_ptr(cli->remote, REMOTES_LOCAL))
-                return client_new(cli->socket_path, ret, err);
+        if (streq_ptr(cli->remote, REMOTES_LOCAL)) {
+                *ret = (struct cli_remote) { .socket_path = cli->socket_path };
+                return 0;
+        }
 
-        r = load_remotes(&remotes, err);
-        if (r < 0)
-                return r;
+        k = load_remotes(&remotes, err);
+        if (k < 0)
+                return k;
         name = cli->remote ?: remotes->default_remote;
-        if (streq(name, REMOTES_LOCAL))
-                return client_new(cli->socket_path, ret, err);
+        if (streq(name, REMOTES_LOCAL)) {
+                *ret = (struct cli_remote) { .socket_path = cli->socket_path };
+                return 0;
+        }
 
         remote = remotes_find(remotes, name);
         if (!remote)
                 return ferry_error_set(err, -ENOENT, "Remote '%s' does not exist: see 'ferry remote list'", name);
-        r = remotes_client_cert(remotes, &cert, &key, NULL, err);
-        if (r < 0)
-                return r;
-        return client_new_https(remote->addr, remote->fingerprint, cert, key, ret, err);
+        k = remotes_client_cert(remotes, &r.cert_path, &r.key_path, NULL, err);
+        if (k < 0)
+                return k;
+        r.addr = strdup(remote->addr);
+        if (!r.addr)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        memcpy(r.fingerprint, remote->fingerprint, sizeof(r.fingerprint));
+
+        *ret = r;
+        r = (struct cli_remote) {};
+        return 0;
+}
+
+int cli_remote_connect(struct cli *cli, struct client **ret, struct ferry_error *err)
+{
+        _cleanup_(cli_remote_done) struct cli_remote r = {};
+        int k;
+
+        k = cli_remote_resolve(cli, &r, err);
+        if (k < 0)
+                return k;
+        if (r.socket_path)
+                return client_new(r.socket_path, ret, err);
+        return client_new_https(r.addr, r.fingerprint, r.cert_path, r.key_path, ret, err);
 }
 
 /* GET /1.0 and whether the server trusts us; logs failures. */

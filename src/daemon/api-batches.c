@@ -22,7 +22,7 @@ static int api_batch_check_expression(const json_t *obj, const char *field, cons
 
         r = expr_compile(json_string_value(json_object_get(obj, field)), EXPR_SCHEMA_INSTANCE, &e, err);
         if (r < 0)
-                return ferry_error_prefix(err, "Field '%s' is not a valid expression: ", path);
+                return ferry_error_prefix(err, "Field '%s' is not a valid expression", path);
         return 0;
 }
 

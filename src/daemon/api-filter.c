@@ -53,7 +53,7 @@ int api_filter(const struct api_request *req, enum expr_schema schema, const jso
                         return ferry_error_set(err, r, "Failed to read the filter: %m");
                 r = expr_compile(text, schema, &e, err);
                 if (r < 0)
-                        return ferry_error_prefix(err, "Invalid filter: ");
+                        return ferry_error_prefix(err, "Invalid filter");
         }
         return api_filter_expr(e, schema, objects, ret, err);
 }

@@ -10,6 +10,7 @@
 #include "common/strbuf.h"
 #include "daemon/api-collection.h"
 #include "daemon/api.h"
+#include "daemon/events-ws.h"
 
 #define METHOD(m) (1u << (m))
 
@@ -46,6 +47,7 @@ static const struct api_endpoint api_endpoints[] = {
         { .path = "/1.0/certificates/{fingerprint}", .handlers = {
                 [API_METHOD_GET] = api_certificate_get,
                 [API_METHOD_DELETE] = api_certificate_delete } },
+        { .path = "/1.0/events", .handlers = { [API_METHOD_GET] = events_ws_get } },
         { .path = "/1.0/sources", .handlers = { [API_METHOD_GET] = api_collection_list, [API_METHOD_POST] = api_collection_create },
           .userdata = &api_sources },
         { .path = "/1.0/sources/{name}", .handlers = COLLECTION_OBJECT_HANDLERS, .userdata = &api_sources },

@@ -27,6 +27,8 @@
 #include "common/strbuf.h"
 #include "daemon/api.h"
 #include "daemon/daemon.h"
+#include "daemon/events-log.h"
+#include "daemon/events-ws.h"
 #include "daemon/server.h"
 
 DEFINE_CLEANUP_FUNC(BIO, BIO_free_all);
@@ -47,6 +49,7 @@ struct server {
         bool signal_fd_adopted;
         int stop_signal;                /* set by the signalfd callback */
         int signal_error;               /* negative errno: reading the signalfd failed */
+        struct events_log *events_log;  /* log lines as logging events */
 };
 
 /*
@@ -407,14 +410,12 @@ static int server_request_answer(struct server *s, struct lws *wsi, struct serve
         return 0;
 }
 
-static int server_request_begin(struct server *s, struct lws *wsi, struct server_request *sr)
+/* The method, path and query of the request on wsi, into sr; returns the
+ * LWSHUMETH_* method. */
+static int server_request_read_line(struct lws *wsi, struct server_request *sr)
 {
-        struct api_request req;
         char *uri = NULL;
         int meth, uri_len = 0, r;
-
-        server_request_reset(sr);
-        sr->upload_fd = -EBADF;
 
         meth = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
         if (meth < 0 || meth >= (int) ELEMENTSOF(server_method_names) || !server_method_names[meth]) {
@@ -424,20 +425,35 @@ static int server_request_begin(struct server *s, struct lws *wsi, struct server
         }
 
         snprintf(sr->method, sizeof(sr->method), "%s", server_method_names[meth]);
-        sr->head = meth == LWSHUMETH_HEAD;
         sr->path = strndup(uri, (size_t) uri_len);
         if (!sr->path)
                 return log_error_errno(ENOMEM, "Failed to read a request: %m");
 
-        r = server_request_identify(s, wsi, sr);
+        /* Who asks, for every request: websocket upgrades included. */
+        r = server_request_identify(lws_context_user(lws_get_context(wsi)), wsi, sr);
         if (r < 0)
                 return log_error_errno(r, "Failed to read a request: %m");
 
-        sr->if_match = server_copy_header(wsi, WSI_TOKEN_HTTP_IF_MATCH);
-        sr->header_sha256 = server_copy_custom_header(wsi, "x-ferry-sha256:");
         r = server_request_read_args(wsi, sr);
         if (r < 0)
                 return log_error_errno(r, "Failed to read a request: %m");
+        return meth;
+}
+
+static int server_request_begin(struct server *s, struct lws *wsi, struct server_request *sr)
+{
+        struct api_request req;
+        int meth, r;
+
+        server_request_reset(sr);
+        sr->upload_fd = -EBADF;
+
+        meth = server_request_read_line(wsi, sr);
+        if (meth < 0)
+                return meth;
+        sr->head = meth == LWSHUMETH_HEAD;
+        sr->if_match = server_copy_header(wsi, WSI_TOKEN_HTTP_IF_MATCH);
+        sr->header_sha256 = server_copy_custom_header(wsi, "x-ferry-sha256:");
 
         server_request_fill(sr, &req);
         sr->denied = !api_allows(&req);
@@ -568,6 +584,70 @@ static int server_tls_setup(SSL_CTX *ctx)
         return 0;
 }
 
+/*
+ * A websocket upgrade: only GET /1.0/events is one, and only for a
+ * client that may use it.  Returns 0 to let lws upgrade, 1 once the
+ * refusal is sent (lws then completes the transaction), -1 to hang up.
+ */
+static int server_confirm_upgrade(struct lws *wsi, const char *upgrade)
+{
+        _cleanup_(server_request_reset) struct server_request sr = {};
+        _cleanup_api_response_ struct api_response resp = {};
+        _cleanup_free_ char *subprotocol = NULL;
+        unsigned char buf[LWS_PRE + 2048];
+        unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf);
+        struct api_request req;
+        size_t len;
+        int r;
+
+        if (!upgrade || strcasecmp(upgrade, "websocket") != 0)
+                return 0;       /* h2c: lws's business */
+
+        r = server_request_read_line(wsi, &sr);
+        if (r < 0)
+                return -1;
+        server_request_fill(&sr, &req);
+        subprotocol = server_copy_header(wsi, WSI_TOKEN_PROTOCOL);
+
+        r = events_ws_check_upgrade(&req, subprotocol, &resp);
+        if (r < 0) {
+                log_error_errno(r, "Failed to answer %s '%s': %m", sr.method, sr.path);
+                return -1;
+        }
+        if (r == 0)
+                return 0;
+
+        /* Headers and the (small) envelope in one write, as lws does for
+         * its own refusals at this point. */
+        log_debug("%s %s (websocket): %d", sr.method, sr.path, resp.status);
+        len = json_dumpb(resp.envelope, NULL, 0, JSON_COMPACT);
+        if (len == 0 ||
+            lws_add_http_common_headers(wsi, (unsigned) resp.status, "application/json", len + 1, &p, end) ||
+            lws_finalize_http_header(wsi, &p, end) || (size_t) (end - p) < len + 1)
+                return -1;
+        json_dumpb(resp.envelope, (char *) p, len, JSON_COMPACT);
+        p += len;
+        *p++ = '\n';
+        if (lws_write(wsi, start, (size_t) (p - start), LWS_WRITE_HTTP) != (int) (p - start))
+                return -1;
+        return 1;
+}
+
+/* The upgrade went through: read the request again (lws keeps its headers
+ * until this callback returns) to subscribe to what it asked for. */
+static int server_events_open(struct server *s, struct lws *wsi)
+{
+        _cleanup_(server_request_reset) struct server_request sr = {};
+        struct api_request req;
+        int r;
+
+        r = server_request_read_line(wsi, &sr);
+        if (r < 0)
+                return r;
+        server_request_fill(&sr, &req);
+        return events_ws_open(s->daemon, wsi, &req);
+}
+
 static int server_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                                 size_t len)
 {
@@ -607,6 +687,31 @@ static int server_http_callback(struct lws *wsi, enum lws_callback_reasons reaso
                 if (sr)
                         server_request_reset(sr);
                 return lws_callback_http_dummy(wsi, reason, user, in, len);
+
+        /* GET /1.0/events: upgraded connections stay bound to this
+         * protocol, the vhost's default (events-ws.h). */
+        case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+                return server_confirm_upgrade(wsi, in);
+
+        case LWS_CALLBACK_ESTABLISHED:
+                r = server_events_open(s, wsi);
+                break;
+
+        case LWS_CALLBACK_SERVER_WRITEABLE:
+                return events_ws_writable(wsi);
+
+        case LWS_CALLBACK_RECEIVE:
+                return 0;       /* listeners have nothing to say */
+
+        case LWS_CALLBACK_CLOSED:
+                events_ws_close(wsi);
+                return 0;
+
+        case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+                /* lws_cancel_service(): from any vhost's protocols, maybe twice. */
+                if (s && s->events_log)
+                        events_log_flush(s->events_log);
+                return 0;
 
         default:
                 /* Not the dummy for the cases above: it would answer 404 itself. */
@@ -716,6 +821,10 @@ int server_new(struct daemon *d, const char *socket_path, struct server **ret, s
         if (!s->lws)
                 return ferry_error_set(err, -ENOMEM, "Failed to create the libwebsockets context");
 
+        r = events_log_new(d->events, s->lws, &s->events_log);
+        if (r < 0)
+                return ferry_error_set(err, r, "Out of memory");
+
         vhost_info.vhost_name = "unix";
         vhost_info.options = LWS_SERVER_OPTION_UNIX_SOCK;
         vhost_info.iface = s->socket_path;
@@ -824,6 +933,9 @@ void server_free(struct server *s)
 {
         if (!s)
                 return;
+
+        /* Log lines go straight to the log target again. */
+        events_log_free(s->events_log);
 
         /* Destroying the context closes every connection, the adopted
          * signalfd and the listener, and unlinks the socket file. */

@@ -297,18 +297,19 @@ static int db_query_int(struct db *db, const char *sql, int64_t *ret, struct fer
 /* The version in the table `schema`, 0 for a new (empty) database. */
 static int db_read_schema_version(struct db *db, int *ret, struct ferry_error *err)
 {
-        int64_t tables, version;
+        _cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+        int64_t version = 0;
         int r;
 
-        r = db_query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema'",
-                         &tables, err);
+        /* One statement, one snapshot: another process may be creating the tables right now. */
+        r = db_query(db, &stmt, err,
+                     "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema'),"
+                     " (SELECT count(*) FROM sqlite_master)",
+                     NULL);
         if (r < 0)
                 return r;
-        if (tables == 0) {
-                r = db_query_int(db, "SELECT count(*) FROM sqlite_master", &tables, err);
-                if (r < 0)
-                        return r;
-                if (tables > 0)
+        if (r > 0 && sqlite3_column_int64(stmt, 0) == 0) {
+                if (sqlite3_column_int64(stmt, 1) > 0)
                         return ferry_error_set(err, -EIO,
                                                "Database '%s' is not a ferry database: it has tables but no schema version",
                                                db->path);
@@ -351,59 +352,87 @@ static int db_apply_migration(struct db *db, const struct db_migration *m, struc
 /*
  * One migration per transaction, reading the version inside it: another
  * process migrating the same file at the same time waits, then sees the
- * new version.
+ * new version.  An up-to-date database (every open but the first after an
+ * upgrade) is only read: no write lock.
  */
 static int db_migrate(struct db *db, int target, struct ferry_error *err)
 {
-        for (;;) {
-                int version = 0, r;
+        int version = 0, r;
+
+        r = db_read_schema_version(db, &version, err);
+        while (r >= 0) {
+                if (version > db_schema_latest())
+                        return ferry_error_set(err, -EPROTO,
+                                               "Database '%s' has schema version %d, newer than this ferry (%d): upgrade ferry",
+                                               db->path, version, db_schema_latest());
+                if (version >= target) {
+                        db->schema_version = version;
+                        return 0;
+                }
 
                 r = db_begin(db, err);
                 if (r < 0)
                         return r;
                 r = db_read_schema_version(db, &version, err);
-                if (r >= 0 && version > db_schema_latest())
-                        r = ferry_error_set(err, -EPROTO,
-                                            "Database '%s' has schema version %d, newer than this ferry (%d): upgrade ferry",
-                                            db->path, version, db_schema_latest());
-                if (r >= 0 && version < target)
+                if (r >= 0 && version < target && version < db_schema_latest()) {
                         r = db_apply_migration(db, db_schema_migration(version + 1), err);
+                        version++;
+                }
                 r = db_end(db, r, err);
+        }
+        return r;
+}
+
+/*
+ * Switching a new file to WAL takes an exclusive lock, and when two
+ * connections switch at once SQLite answers one with SQLITE_BUSY at once
+ * (waiting would deadlock): retry for as long as the busy timeout.
+ */
+static int db_use_wal(struct db *db, struct ferry_error *err)
+{
+        const struct timespec pause = { .tv_nsec = 10 * 1000 * 1000 };
+
+        for (unsigned waited_msec = 0;; waited_msec += 10) {
+                _cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+                int r;
+
+                r = db_query(db, &stmt, err, "PRAGMA journal_mode = WAL", NULL);
+                if (r == -EBUSY && waited_msec < DB_BUSY_TIMEOUT_MSEC) {
+                        (void) nanosleep(&pause, NULL);
+                        continue;
+                }
                 if (r < 0)
                         return r;
-                if (version >= target) {
-                        db->schema_version = version;
-                        return 0;
-                }
+                /* The PRAGMA answers with the mode it is in. */
+                if (r == 0 || strcasecmp(db_column_text(stmt, 0), "wal") != 0)
+                        return ferry_error_set(err, -EIO,
+                                               "Database '%s' cannot use write-ahead logging (journal mode '%s')",
+                                               db->path, r > 0 ? db_column_text(stmt, 0) : "");
+                return 0;
         }
 }
 
-/* Connection settings; some PRAGMAs answer with a row that says what they did. */
 static int db_configure(struct db *db, struct ferry_error *err)
 {
-        _cleanup_stmt_ sqlite3_stmt *stmt = NULL;
-        int64_t foreign_keys;
+        int64_t foreign_keys = 0;
         int r;
 
         (void) sqlite3_extended_result_codes(db->conn, 1);
         (void) sqlite3_busy_timeout(db->conn, DB_BUSY_TIMEOUT_MSEC);
 
-        r = db_prepare(db, "PRAGMA journal_mode = WAL", &stmt, err);
+        r = db_use_wal(db, err);
         if (r < 0)
                 return r;
-        r = db_step(db, stmt, err);
-        if (r < 0)
-                return r;
-        if (r == 0 || strcasecmp(db_column_text(stmt, 0), "wal") != 0)
-                return ferry_error_set(err, -EIO, "Database '%s' cannot use write-ahead logging (journal mode '%s')",
-                                       db->path, r > 0 ? db_column_text(stmt, 0) : "");
 
         /*
-         * FULL: in WAL mode one fsync of the log per commit, so that an
-         * acknowledged write (a source powered off, a copy checkpoint)
-         * survives a power cut as well as a crash.
+         * NORMAL: in WAL mode a commit is in the log before db_commit()
+         * returns, so it survives a crash (kill -9) of ferryd; only a
+         * power cut can lose the last commits, never corrupt the file.
+         * FULL would fsync every commit: 20 to 50 times slower here, and
+         * API writes run on the event loop.  db_set_durable() is for the
+         * connections whose commits must survive a power cut.
          */
-        r = db_exec(db, "PRAGMA synchronous = FULL", err);
+        r = db_exec(db, "PRAGMA synchronous = NORMAL", err);
         if (r < 0)
                 return r;
         r = db_exec(db, "PRAGMA foreign_keys = ON", err);
@@ -478,6 +507,13 @@ void db_close(struct db *db)
         (void) sqlite3_close(db->conn);
         free(db->path);
         free(db);
+}
+
+int db_set_durable(struct db *db, bool durable, struct ferry_error *err)
+{
+        if (db->tx_depth > 0)
+                return ferry_error_set(err, -EBUSY, "Cannot change durability inside a transaction");
+        return db_exec(db, durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", err);
 }
 
 int db_schema_version(struct db *db)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ferryd's state: one SQLite database (WAL, foreign keys on, synchronous
- * FULL, 5 s busy timeout) whose schema is brought up to date by ordered
+ * NORMAL, 5 s busy timeout) whose schema is brought up to date by ordered
  * migrations when it is opened.  The repositories (source.h, target.h,
  * instance.h, network.h, batch.h, queue.h, warning.h, artifact.h,
  * certificate.h) store and return objects in the JSON shape of
@@ -24,6 +24,8 @@
 #ifndef FERRY_DB_DB_H
 #define FERRY_DB_DB_H
 
+#include <stdbool.h>
+
 #include "common/error.h"
 #include "common/macros.h"
 
@@ -44,8 +46,16 @@ void db_close(struct db *db);
 DEFINE_CLEANUP_FUNC(struct db, db_close);
 #define _cleanup_db_ _cleanup_(db_close_p)
 
-/* The schema version the database is at (db_schema_latest() after db_open()). */
+/* The schema version the database is at (the latest the code knows after db_open()). */
 int db_schema_version(struct db *db);
+
+/*
+ * Commits survive a crash of the process in any case.  durable: also a
+ * power cut (synchronous FULL: one fsync per commit, 1-3 ms here); not
+ * durable (the default): a power cut may lose the last commits.  Not
+ * inside a transaction (-EBUSY).
+ */
+int db_set_durable(struct db *db, bool durable, struct ferry_error *err);
 
 /*
  * Transactions.  db_begin() starts one with BEGIN IMMEDIATE (so it waits

@@ -991,6 +991,63 @@ static void test_the_command_line_log_level_wins_over_the_config_file(void **sta
         assert_contains(loud, "ferryd: info: Listening on https://127.0.0.1:");
 }
 
+static void test_monitor_streams_events_over_https_to_a_trusted_client(void **state)
+{
+        struct tls_fixture *t = *state;
+        _cleanup_free_ char *token = NULL, *cert = NULL, *key = NULL, *cert_path = NULL, *out = NULL;
+        _cleanup_free_ char *err = NULL, *source = NULL;
+        _cleanup_json_ json_t *event = NULL;
+        struct ferry_error ferr = {};
+        char fp[FINGERPRINT_HEX_SIZE];
+        struct proc monitor = {};
+        json_error_t jerr;
+        json_t *meta;
+        int waited;
+
+        start(t);
+        token = cli_token(t, "c1", NULL);
+        free(ferry(t, 0, NULL, "remote", "add", "r1", t->url, "--token", token, NULL));
+
+        proc_start(&monitor, (char *const[]) { (char *) FERRY_PATH, "--remote", "r1", "monitor", "--type",
+                                               "lifecycle", "-f", "json", "--count", "1", NULL });
+        for (waited = 0;; waited += 10) {
+                _cleanup_free_ char *log = proc_stderr(&t->d->ferryd);
+
+                if (strstr(log, "Event listener connected"))
+                        break;
+                if (waited > 20000 || !proc_running(&monitor)) {
+                        _cleanup_free_ char *merr = proc_stderr(&monitor);
+
+                        fail_msg("The monitor did not connect: %s", merr);
+                }
+                usleep(10 * 1000);
+        }
+
+        /* A change on the unix socket, seen over HTTPS. */
+        assert_int_equal(tls_cert_generate("ci", &cert, &key, &ferr), 0);
+        assert_int_equal(fingerprint_from_pem(cert, strlen(cert), fp, &ferr), 0);
+        assert_non_null(cert_path = strjoin(t->d->dir, "/ci.crt", NULL));
+        write_text(cert_path, cert);
+        free(ferry(t, 0, NULL, "config", "trust", "add-certificate", "ci", cert_path, NULL));
+
+        assert_int_equal(proc_wait(&monitor, 20000), 0);
+        out = proc_stdout(&monitor);
+        event = json_loads(out, JSON_DISABLE_EOF_CHECK, &jerr);
+        if (!event)
+                fail_msg("Not a JSON event: %s", out);
+        meta = json_object_get(event, "metadata");
+        assert_string_equal(str(meta, "action"), "certificate-created");
+        assert_non_null(source = strjoin("/1.0/certificates/", fp, NULL));
+        assert_string_equal(str(meta, "source"), source);
+        assert_string_equal(str(json_object_get(meta, "requestor"), "protocol"), "unix");
+        proc_cleanup(&monitor);
+
+        /* Untrusted again: the stream is refused, and ferry says why. */
+        free(ferry(t, 0, NULL, "config", "trust", "remove", "c1", NULL));
+        free(ferry(t, 1, &err, "--remote", "r1", "monitor", "--count", "1", NULL));
+        assert_string_equal(err, "Error: " NOT_TRUSTED "\n");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1028,6 +1085,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_a_remote_whose_server_certificate_changed_is_refused, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_the_command_line_log_level_wins_over_the_config_file, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_monitor_streams_events_over_https_to_a_trusted_client, setup,
                                                 teardown),
         };
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -234,6 +235,43 @@ static void test_db_open_at_version_refuses_unknown_versions(void **state)
         assert_null(t->db);
 }
 
+static void test_processes_opening_a_new_database_together_all_succeed(void **state)
+{
+        struct db_test *t = *state;
+        _cleanup_free_ char *rows = NULL;
+        struct ferry_error err = {};
+        pid_t pids[4];
+        int lines = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(pids); i++) {
+                pids[i] = fork();
+                assert_true(pids[i] >= 0);
+                if (pids[i] == 0) {
+                        struct db *db = NULL;
+
+                        if (db_open(t->path, &db, &err) < 0) {
+                                fprintf(stderr, "%s\n", err.message);
+                                _exit(1);
+                        }
+                        db_close(db);
+                        _exit(0);
+                }
+        }
+        for (size_t i = 0; i < ELEMENTSOF(pids); i++) {
+                int status;
+
+                assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+                assert_true(WIFEXITED(status));
+                assert_int_equal(WEXITSTATUS(status), 0);
+        }
+
+        assert_ok(db_open(t->path, &t->db, &err), &err);
+        rows = schema_rows(t->db);
+        for (const char *c = rows; *c; c++)
+                lines += *c == '\n';
+        assert_int_equal(lines, db_schema_latest());
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -246,6 +284,7 @@ int main(void)
                 UNOPENED(test_a_file_of_random_bytes_is_refused_clearly),
                 UNOPENED(test_a_sqlite_database_of_another_program_is_refused),
                 UNOPENED(test_db_open_at_version_refuses_unknown_versions),
+                UNOPENED(test_processes_opening_a_new_database_together_all_succeed),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -70,14 +70,14 @@ static void test_db_open_creates_files_only_their_owner_can_read(void **state)
         assert_mode_0600(t->path, "-shm");
 }
 
-static void test_db_open_sets_wal_full_sync_foreign_keys_and_busy_timeout(void **state)
+static void test_db_open_sets_wal_normal_sync_foreign_keys_and_busy_timeout(void **state)
 {
         struct db_test *t = *state;
         static const struct {
                 const char *pragma, *value;
         } cases[] = {
                 { "PRAGMA journal_mode", "wal" },
-                { "PRAGMA synchronous", "2" },  /* FULL */
+                { "PRAGMA synchronous", "1" },  /* NORMAL */
                 { "PRAGMA foreign_keys", "1" },
                 { "PRAGMA busy_timeout", "5000" },
         };
@@ -88,6 +88,24 @@ static void test_db_open_sets_wal_full_sync_foreign_keys_and_busy_timeout(void *
                 print_message("%s\n", cases[i].pragma);
                 assert_string_equal(value, cases[i].value);
         }
+}
+
+static void test_a_durable_connection_syncs_every_commit(void **state)
+{
+        struct db_test *t = *state;
+        _cleanup_free_ char *full = NULL, *normal = NULL;
+        struct ferry_error err = {};
+
+        assert_ok(db_set_durable(t->db, true, &err), &err);
+        full = query_text(t->db, "PRAGMA synchronous");
+        assert_string_equal(full, "2");
+        assert_ok(db_set_durable(t->db, false, &err), &err);
+        normal = query_text(t->db, "PRAGMA synchronous");
+        assert_string_equal(normal, "1");
+
+        assert_ok(db_begin(t->db, &err), &err);
+        assert_error(db_set_durable(t->db, true, &err), &err, -EBUSY, "Cannot change durability inside a transaction");
+        assert_ok(db_commit(t->db, &err), &err);
 }
 
 static void test_db_open_names_a_path_it_cannot_create(_unused_ void **state)
@@ -248,7 +266,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
 #define DB_TEST(f) cmocka_unit_test_setup_teardown(f, db_test_setup, db_test_teardown)
                 DB_TEST(test_db_open_creates_files_only_their_owner_can_read),
-                DB_TEST(test_db_open_sets_wal_full_sync_foreign_keys_and_busy_timeout),
+                DB_TEST(test_db_open_sets_wal_normal_sync_foreign_keys_and_busy_timeout),
+                DB_TEST(test_a_durable_connection_syncs_every_commit),
                 cmocka_unit_test(test_db_open_names_a_path_it_cannot_create),
                 cmocka_unit_test(test_db_open_refuses_an_empty_path),
                 cmocka_unit_test(test_db_close_accepts_null),
