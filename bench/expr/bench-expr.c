@@ -38,8 +38,12 @@ static const char *const default_expressions[] = {
         "has_tag('team', 'dba') or matches_tag('*', '^web')",
 };
 
-static const char *const folders[] = { "Linux/web", "Linux/db", "Windows/Win2016", "Windows/Win2022", "CentOS", "Appliances" };
-static const char *const oses[] = { "Ubuntu 24.04", "CentOS 7", "Windows Server 2016", "Windows Server 2022", "Debian 12", "" };
+static const char *const folders[] = {
+        "Linux/web", "Linux/db", "Windows/Win2016", "Windows/Win2022", "CentOS", "Appliances",
+};
+static const char *const oses[] = {
+        "Ubuntu 24.04", "CentOS 7", "Windows Server 2016", "Windows Server 2022", "Debian 12", "",
+};
 static const char *const envs[] = { "prod", "staging", "dev" };
 static const char *const teams[] = { "web", "dba", "data", "infra", "apps" };
 

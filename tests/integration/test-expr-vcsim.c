@@ -123,7 +123,8 @@ static void test_tags_are_config_keys(_unused_ void **state)
         assert_selects("config['tag.team'] == 'data,dba'", "debian12-db");
         assert_selects("has_tag('team', 'dba')", "centos-stream9-db,debian12-db,win2016-sql");
         assert_selects("has_tag('*', 'web')", "centos8-app,ubuntu2204-cache,ubuntu2404");
-        assert_selects("matches_tag('env', '^(staging|dev)$')", "centos-stream9-db,centos8-app,ubuntu2204-cache,win2022-app");
+        assert_selects("matches_tag('env', '^(staging|dev)$')",
+                       "centos-stream9-db,centos8-app,ubuntu2204-cache,win2022-app");
         assert_selects("'tag.env' not in config", "appliance-blackbox,centos7-web,legacy-unknown,rhel9-api");
 }
 

@@ -371,7 +371,8 @@ static void rest_login(struct inventory *inv)
         struct ferry_error err = {};
         const char *headers[2];
 
-        assert_non_null(credentials = strjoin(lab_env("LAB_VCSIM_USERNAME"), ":", lab_env("LAB_VCSIM_PASSWORD"), NULL));
+        assert_non_null(credentials = strjoin(lab_env("LAB_VCSIM_USERNAME"), ":", lab_env("LAB_VCSIM_PASSWORD"),
+                                              NULL));
         assert_true(strlen(credentials) < 300);
         EVP_EncodeBlock(encoded, (const unsigned char *) credentials, (int) strlen(credentials));
         assert_non_null(header = strjoin("Authorization: Basic ", (char *) encoded, NULL));
@@ -414,8 +415,8 @@ static void retrieve_tags(struct inventory *inv, json_t *vm_morefs)
                                                        json_pack("{s:O, s:s}", "id", item, "type", "VirtualMachine")),
                                  0);
         assert_non_null(body = json_dump_compact(request));
-        answer = rest(inv, "POST", "/rest/com/vmware/cis/tagging/tag-association?~action=list-attached-tags-on-objects",
-                      body);
+        answer = rest(inv, "POST",
+                      "/rest/com/vmware/cis/tagging/tag-association?~action=list-attached-tags-on-objects", body);
 
         assert_non_null(inv->tags_by_vm = json_object());
         json_array_foreach(answer, i, item) {
