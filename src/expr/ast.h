@@ -84,6 +84,7 @@ struct node {
         const struct func *func;   /* NODE_CALL */
         struct expr_regex *re;     /* the compiled literal pattern of matches / matches_tag */
         bool missing_is_empty;     /* a key missing from a map of strings reads as "" */
+        unsigned slot;             /* NODE_FIELD, and has_tag()'s config: the field's index in the schema */
 };
 
 #endif

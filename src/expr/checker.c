@@ -16,6 +16,7 @@ struct checker {
         struct ferry_error *err;
         const struct type *scopes[EXPR_DEPTH_MAX + 1]; /* element types of the enclosing predicates */
         size_t n_scopes;
+        uint64_t fields; /* the schema fields read */
 };
 
 _printf_(3, 4)
@@ -359,6 +360,8 @@ static int check_call(struct checker *c, struct node *n)
                 if (!config || config->type->kind != TYPE_MAP)
                         return fail_at(c, n->pos, "Function '%s' needs the 'config' field, which a %s does not have",
                                        f->name, c->root->name);
+                n->slot = (unsigned) (config - c->root->fields);
+                c->fields |= UINT64_C(1) << n->slot;
                 for (size_t i = 0; i < n->n_args; i++)
                         if ((r = check_string_arg(c, n, i)) < 0)
                                 return r;
@@ -418,6 +421,8 @@ static int check(struct checker *c, struct node *n)
                                                     clip(n->str, n->str_len, clipped));
                 }
                 n->type = f->type;
+                n->slot = (unsigned) (f - c->root->fields);
+                c->fields |= UINT64_C(1) << n->slot;
                 return 0;
         case NODE_POINTER:
                 n->type = c->n_scopes > 0 ? c->scopes[c->n_scopes - 1] : &type_any;
@@ -470,7 +475,7 @@ static int check(struct checker *c, struct node *n)
 }
 
 int expr_check(const struct expr_source *src, enum expr_schema schema, struct node *root,
-               struct regex_list *regexes, struct ferry_error *err)
+               struct regex_list *regexes, uint64_t *ret_fields, struct ferry_error *err)
 {
         struct checker c = {
                 .src = src,
@@ -487,6 +492,7 @@ int expr_check(const struct expr_source *src, enum expr_schema schema, struct no
                 return r;
         if (root->type->kind != TYPE_BOOL && root->type->kind != TYPE_ANY)
                 return ferry_error_set(err, -EINVAL, "Expression must return a boolean, not %s", root->type->name);
+        *ret_fields = c.fields;
         return 0;
 }
 

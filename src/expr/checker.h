@@ -12,6 +12,7 @@
 #define FERRY_EXPR_CHECKER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/error.h"
 #include "expr/ast.h"
@@ -25,8 +26,13 @@ struct regex_list {
         size_t n;
 };
 
+/*
+ * Check root for schema.  *ret_fields gets one bit per schema field the
+ * expression reads (bit i: the schema's field i), so that evaluation can
+ * look them all up at once.
+ */
 int expr_check(const struct expr_source *src, enum expr_schema schema, struct node *root,
-               struct regex_list *regexes, struct ferry_error *err);
+               struct regex_list *regexes, uint64_t *ret_fields, struct ferry_error *err);
 
 void regex_list_done(struct regex_list *l);
 

@@ -20,6 +20,8 @@ struct eval {
         struct arena arena;
         struct value scopes[EXPR_DEPTH_MAX + 1]; /* the elements the enclosing predicates look at */
         size_t n_scopes;
+        const json_t *fields[SCHEMA_FIELDS_MAX]; /* the object's fields read so far */
+        uint64_t loaded;                         /* bit i: fields[i] is set */
         void *match_data;
         struct ferry_error *err;
 };
@@ -161,6 +163,16 @@ static const char *kind(const struct value *v)
 
 static int eval(struct eval *ev, const struct node *n, struct value *out);
 
+/* A field of the object, looked up once per evaluation. */
+static const json_t *field(struct eval *ev, unsigned slot)
+{
+        if (!(ev->loaded & (UINT64_C(1) << slot))) {
+                ev->fields[slot] = json_object_get(ev->root, ev->e->type->fields[slot].name);
+                ev->loaded |= UINT64_C(1) << slot;
+        }
+        return ev->fields[slot];
+}
+
 static int fail_operands(struct eval *ev, const struct node *n, const struct value *l, const struct value *r)
 {
         return fail_at(ev, n->pos, "Operator '%s' cannot be applied to %s and %s", n->op_name, kind(l), kind(r));
@@ -237,7 +249,7 @@ static int64_t wrap_mul(int64_t a, int64_t b)
 static int eval_binary(struct eval *ev, const struct node *n, struct value *out)
 {
         struct value l, r;
-        int c, rc;
+        int c = 0, rc;
 
         if ((rc = eval(ev, n->a, &l)) < 0)
                 return rc;
@@ -547,7 +559,7 @@ static int eval_predicate_call(struct eval *ev, const struct node *n, struct val
 /* has_tag() and matches_tag() over config['tag.<category>'], a comma-separated list. */
 static int eval_tag_call(struct eval *ev, const struct node *n, struct value *out)
 {
-        const json_t *config = json_object_get(ev->root, "config");
+        const json_t *config = field(ev, n->slot);
         struct value category, tag;
         const char *key;
         size_t key_len;
@@ -713,7 +725,7 @@ static int eval(struct eval *ev, const struct node *n, struct value *out)
                 return 0;
         }
         case NODE_FIELD:
-                *out = value_from_json(object_get(ev->root, n->str, n->str_len));
+                *out = value_from_json(field(ev, n->slot));
                 return 0;
         case NODE_POINTER:
                 *out = ev->n_scopes > 0 ? ev->scopes[ev->n_scopes - 1] : (struct value) { .kind = VALUE_NIL };
@@ -764,11 +776,8 @@ static int eval(struct eval *ev, const struct node *n, struct value *out)
 int expr_match(const struct expr *e, const json_t *object, bool *ret, struct ferry_error *err)
 {
         char stack[EVAL_STACK_ARENA];
-        struct eval ev = {
-                .e = e,
-                .root = object,
-                .err = err,
-        };
+        /* Not zeroed as a whole: scopes and fields are read only where set (4 KiB per call saved). */
+        struct eval ev;
         struct value v;
         int r;
 
@@ -776,6 +785,28 @@ int expr_match(const struct expr *e, const json_t *object, bool *ret, struct fer
                 return ferry_error_set(err, -EINVAL, "No expression to evaluate");
         if (!json_is_object(object))
                 return ferry_error_set(err, -EINVAL, "Expressions are evaluated on JSON objects");
+
+        ev.e = e;
+        ev.root = object;
+        ev.err = err;
+        ev.n_scopes = 0;
+        ev.match_data = NULL;
+        ev.loaded = 0;
+
+        /*
+         * Look up every field the expression reads before evaluating: the
+         * lookups do not depend on each other, so when the object is not in
+         * the CPU's caches (100,000 instances of jansson objects are not)
+         * their memory accesses overlap instead of queueing one after the
+         * other.
+         */
+        for (uint64_t bits = e->fields; bits; bits &= bits - 1) {
+                unsigned i = (unsigned) __builtin_ctzll(bits);
+
+                ev.fields[i] = json_object_get(object, e->type->fields[i].name);
+                __builtin_prefetch(ev.fields[i]);
+        }
+        ev.loaded = e->fields;
 
         arena_init(&ev.arena, stack, sizeof stack);
         r = eval(&ev, e->root, &v);

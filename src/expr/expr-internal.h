@@ -9,6 +9,7 @@
 #include "expr/diag.h"
 #include "expr/expr.h"
 #include "expr/regex.h"
+#include "expr/types.h"
 
 struct expr {
         char *text;
@@ -18,6 +19,8 @@ struct expr {
         struct node *root;
         struct regex_list regexes;     /* literal patterns, compiled by the checker */
         struct expr_regex_cache *cache; /* patterns computed while evaluating */
+        const struct type *type;       /* of the objects evaluated on */
+        uint64_t fields;               /* bit i: the schema's field i is read */
 };
 
 #endif

@@ -6,6 +6,7 @@
 #include "common/strbuf.h"
 #include "expr/expr-internal.h"
 #include "expr/funcs.h"
+#include "expr/optimizer.h"
 #include "expr/parser.h"
 #include "expr/types.h"
 #include "expr/utf8.h"
@@ -72,9 +73,13 @@ int expr_compile(const char *text, enum expr_schema schema, struct expr **ret, s
         r = expr_parse(&e->src, &e->arena, &e->root, err);
         if (r < 0)
                 return r;
-        r = expr_check(&e->src, schema, e->root, &e->regexes, err);
+        e->type = schema_type(schema);
+        r = expr_check(&e->src, schema, e->root, &e->regexes, &e->fields, err);
         if (r < 0)
                 return r;
+        r = expr_optimize(e->root, &e->arena);
+        if (r < 0)
+                return ferry_error_set(err, r, "Out of memory");
 
         *ret = TAKE_PTR(e);
         return 0;

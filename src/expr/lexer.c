@@ -201,7 +201,8 @@ static int lex_number(struct lexer *l)
                         continue;
                 if (blen + 1 >= sizeof buf) {
                         l->pos = i;
-                        return lexer_error(l, start, "%s", is_float ? "Float literal is too long" : "Integer literal is too large");
+                        return lexer_error(l, start, "%s",
+                                           is_float ? "Float literal is too long" : "Integer literal is too large");
                 }
                 buf[blen++] = l->text[k];
         }

@@ -632,7 +632,8 @@ static struct node *parse_expression_inner(struct parser *p, int precedence)
 
                 if (previous == OP_COALESCE && op->op != OP_COALESCE)
                         return fail_at(p, op_token->pos,
-                                       "Operator '%s' and '?" "?' cannot be mixed: wrap either in parentheses", op->name);
+                                       "Operator '%s' and '?" "?' cannot be mixed: wrap either in parentheses",
+                                       op->name);
 
                 if (is_comparison(op->op)) {
                         left = parse_comparison(p, left, op_token, op);

@@ -91,6 +91,9 @@ static const struct type_field network_fields[] = {
 static const struct type type_network =
         OBJECT_TYPE("network", network_fields, "uuid, source, location, type, vlan, name", false);
 
+_Static_assert(ELEMENTSOF(instance_fields) <= SCHEMA_FIELDS_MAX, "one bit per field");
+_Static_assert(ELEMENTSOF(network_fields) <= SCHEMA_FIELDS_MAX, "one bit per field");
+
 const struct type *schema_type(enum expr_schema schema)
 {
         switch (schema) {

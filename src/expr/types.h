@@ -44,6 +44,9 @@ struct type_field {
 extern const struct type type_any, type_nil, type_bool, type_int, type_float, type_string;
 extern const struct type type_array_any;
 
+/* Schemas have at most this many fields (one bit each in a uint64_t). */
+#define SCHEMA_FIELDS_MAX 64
+
 /* The schema of the objects an expression is evaluated on. */
 const struct type *schema_type(enum expr_schema schema);
 

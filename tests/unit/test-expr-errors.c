@@ -351,6 +351,10 @@ static const struct error_case runtime_cases[] = {
           "Cannot index string at line 1, column 25\n | snapshots[0].description[0] == 'm'\n |                         ^" },
         { "[config, 1][0][1] == 1", "Map key must be a string, not int at line 1, column 16\n | [config, 1][0][1] == 1\n |                ^" },
         { "cpus % 0 == 0", "Integer division by zero at line 1, column 6\n | cpus % 0 == 0\n |      ^" },
+        { "7 % 0 == 0", "Integer division by zero at line 1, column 3\n | 7 % 0 == 0\n |   ^" },
+        { "count([1, 'a'], # > 0) > 1",
+          "Operator '>' cannot be applied to string and int at line 1, column 19\n | count([1, 'a'], # > 0) > 1\n |"
+          "                   ^" },
         { "name matches ('(' + 'x')",
           "Invalid regular expression '(x': missing closing parenthesis at line 1, column 19\n | name matches ('(' + "
           "'x')\n |                   ^" },

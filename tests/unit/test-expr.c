@@ -520,6 +520,31 @@ static void test_functions_behave_like_go_and_migration_tools(_unused_ void **st
         ASSERT_INSTANCE_CASES(function_cases);
 }
 
+/* ---- rewrites expr-lang's optimizer makes too ------------------------------------------ */
+
+static const struct eval_case optimizer_cases[] = {
+        { "100 * 1024 * 1024 * 1024 == 107374182400", true },
+        { "-(2 + 3) == -5", true },
+        { "7 / 2 * 2 == 7", true },
+        { "'a' + 'b' + 'c' == 'abc'", true },
+        { "9223372036854775807 + 1 == -9223372036854775807 - 1", true },
+        { "1 < 2 + 3 < 10", true },
+        { "len(filter(disks, .supported)) == 2", true },
+        { "len(filter([], true)) == 0", true },
+        /* any() stops at the first match: 'a' > 0 is never evaluated, in expr-lang neither. */
+        { "count([1, 'a'], # > 0) > 0", true },
+        { "count([1, 'a'], # > 0) >= 1", true },
+        { "len(filter([1, 'a'], # > 0)) > 0", true },
+        { "count(disks, .shared) > 0", false },
+        { "count(disks, .supported) >= 1", true },
+        { "count(disks, .supported) > 1", true },
+};
+
+static void test_rewrites_keep_the_answers(_unused_ void **state)
+{
+        ASSERT_INSTANCE_CASES(optimizer_cases);
+}
+
 /* ---- the examples ------------------------------------------------------------ */
 
 static const struct eval_case example_cases[] = {
@@ -860,6 +885,7 @@ int main(void)
                 cmocka_unit_test(test_strings_match_and_compare),
                 cmocka_unit_test(test_predicates_see_each_element),
                 cmocka_unit_test(test_functions_behave_like_go_and_migration_tools),
+                cmocka_unit_test(test_rewrites_keep_the_answers),
                 cmocka_unit_test(test_documented_examples_evaluate),
                 cmocka_unit_test(test_network_expressions_see_network_fields),
                 cmocka_unit_test(test_network_expressions_refuse_instance_fields),

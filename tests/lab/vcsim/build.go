@@ -11,6 +11,7 @@ import (
 	"io/ioutil"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/vmware/govmomi/object"
@@ -499,6 +500,14 @@ func (b *builder) buildVM(st *dcState, vm *vmModel) error {
 	if vm.Firmware == "efi" {
 		sb := vm.SecureBoot
 		spec.BootOptions = &types.VirtualMachineBootOptions{EfiSecureBootEnabled: &sb}
+	}
+	extraKeys := make([]string, 0, len(vm.ExtraConfig))
+	for k := range vm.ExtraConfig {
+		extraKeys = append(extraKeys, k)
+	}
+	sort.Strings(extraKeys)
+	for _, k := range extraKeys {
+		spec.ExtraConfig = append(spec.ExtraConfig, &types.OptionValue{Key: k, Value: vm.ExtraConfig[k]})
 	}
 
 	state := &vmState{name: vm.Name, datacenter: dcName, model: vm, disks: map[int32]*diskState{}}

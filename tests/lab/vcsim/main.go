@@ -158,7 +158,13 @@ func run(listen, modelPath, dsDir, chDir, envPath, username, password string, us
 		certDER = cert.Certificate[0]
 		sim.Service.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	sim.Service.RegisterEndpoints = true // vAPI under /rest: tags (tags.go)
 	srv := sim.Service.NewServer()
+	if err := applyTags(ctx, srv.URL, username, password, b.vms); err != nil {
+		srv.Close()
+		cleanup()
+		return err
+	}
 
 	sdkURL := *srv.URL
 	sdkURL.User = nil

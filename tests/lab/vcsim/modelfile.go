@@ -84,6 +84,15 @@ type vmModel struct {
 	SCSIController   string            `json:"scsi_controller"`
 	Disks            []diskModel       `json:"disks"`
 	NICs             []nicModel        `json:"nics"`
+	vmExtras
+}
+
+// vmExtras are the VM attributes added for the expression tests: guest
+// configuration keys (guestinfo.detailed.data is what VMware Tools reports
+// about the OS) and vSphere tags by category.
+type vmExtras struct {
+	ExtraConfig map[string]string   `json:"extra_config"`
+	Tags        map[string][]string `json:"tags"`
 }
 
 type diskModel struct {
@@ -385,6 +394,22 @@ func (vm *vmModel) validate(dc *dcModel, clusters map[string]map[string]bool, ds
 	for k := range vm.CustomAttributes {
 		if k == "" {
 			return fmt.Errorf("empty custom attribute name")
+		}
+	}
+	for k := range vm.ExtraConfig {
+		// RUN.* would make the simulator start containers.
+		if k == "" || strings.HasPrefix(k, "RUN.") {
+			return fmt.Errorf("bad extra_config key %q", k)
+		}
+	}
+	for category, names := range vm.Tags {
+		if category == "" || len(names) == 0 {
+			return fmt.Errorf("tags: category %q needs at least one tag", category)
+		}
+		for _, t := range names {
+			if t == "" {
+				return fmt.Errorf("tags: empty tag in category %q", category)
+			}
 		}
 	}
 	return nil
