@@ -23,6 +23,7 @@
 struct db;
 struct event_hub;
 struct server;
+struct jobs;
 
 struct daemon_config {
         const char *data_dir;   /* created 0700 if missing */
@@ -37,6 +38,7 @@ struct daemon {
         struct db *db;          /* the event loop thread's connection */
         struct event_hub *events;
         struct server *server;
+        struct jobs *jobs;      /* the job thread: source syncs (jobs.h) */
 };
 
 /*
