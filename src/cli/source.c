@@ -38,7 +38,7 @@ static const struct column source_columns[] = {
 
 static const struct cli_option source_add_options[] = {
         { "type", 't', "TYPE", "Source type (default: vmware)" },
-        { "no-wait", 0, NULL, "Do not wait for the first sync" },
+        { "wait", 'w', NULL, "Wait for the first sync and say how it went" },
         SOURCE_PROPERTY_OPTIONS,
         {}
 };
@@ -367,7 +367,7 @@ static int source_add(struct cli *cli, int argc, char *argv[])
         if (r < 0)
                 return r;
         printf("Source %s added\n", name);
-        if (cli_args_has(cli->args, "no-wait"))
+        if (!cli_args_has(cli->args, "wait"))
                 return 0;
         return wait_first_sync(cli, name);
 }
@@ -440,13 +440,16 @@ const struct cli_command cli_source_commands[] = {
                         "Add a VMware vCenter or ESXi host as a source.  On a terminal, ferry asks\n"
                         "for the endpoint, user name and password when they are not given; in a\n"
                         "script, a missing endpoint or user name is an error.  The password is\n"
-                        "write-only: ferryd never shows it again.",
+                        "write-only: ferryd never shows it again.  ferryd syncs the new source at\n"
+                        "once; --wait waits for that sync and fails if it did (an untrusted\n"
+                        "certificate, a wrong password), naming what to fix.",
                 .min_args = 1,
                 .max_args = 2,
                 .run = source_add,
                 .options = source_add_options,
                 .examples =
                         "ferry source add vc01 https://vc01.example.org/sdk --username admin@vsphere.local\n"
+                        "ferry source add vc01 https://vc01.example.org/sdk -u admin --fingerprint SHA256 --wait\n"
                         "echo \"$PASSWORD\" | ferry source add vc01 https://vc01.example.org/sdk \\\n"
                         "    --username admin@vsphere.local --password-stdin --datacenter dc1 \\\n"
                         "    --disk-access datastore --datastore-mount ds1=/mnt/ds1",

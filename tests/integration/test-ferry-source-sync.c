@@ -190,7 +190,7 @@ static void test_add_with_the_servers_fingerprint_imports_every_vm_and_network(v
         ferryd_fixture_start(f);
         out = ferry_ok(f, ARGS("source", "add", "lab", lab_env("LAB_VCSIM_URL"), "--username",
                                lab_env("LAB_VCSIM_USERNAME"), "--password", lab_env("LAB_VCSIM_PASSWORD"),
-                               "--fingerprint", lab_env("LAB_VCSIM_FINGERPRINT")));
+                               "--fingerprint", lab_env("LAB_VCSIM_FINGERPRINT"), "--wait"));
         assert_contains(out, "Source lab added");
         assert_contains(out, "Source lab synced");
         assert_string_equal(source_status(f), "OK");
@@ -207,7 +207,7 @@ static void test_a_second_sync_changes_nothing(void **state)
         ferryd_fixture_start(f);
         add = ferry_ok(f, ARGS("source", "add", "lab", lab_env("LAB_VCSIM_URL"), "--username",
                                lab_env("LAB_VCSIM_USERNAME"), "--password", lab_env("LAB_VCSIM_PASSWORD"),
-                               "--fingerprint", lab_env("LAB_VCSIM_FINGERPRINT")));
+                               "--fingerprint", lab_env("LAB_VCSIM_FINGERPRINT"), "--wait"));
         snprintf(want, sizeof(want), "Source lab synced: %zu instances added", model_vm_count());
         assert_contains(add, want);
         out = ferry_ok(f, ARGS("source", "sync", "lab"));
@@ -224,7 +224,7 @@ static void test_wrong_password_is_an_authentication_error_and_imports_nothing(v
         ferryd_fixture_start(f);
         ferry(f,
               ARGS("source", "add", "lab", lab_env("LAB_VCSIM_URL"), "--username", lab_env("LAB_VCSIM_USERNAME"),
-                   "--password", "not-the-password", "--fingerprint", lab_env("LAB_VCSIM_FINGERPRINT")),
+                   "--password", "not-the-password", "--fingerprint", lab_env("LAB_VCSIM_FINGERPRINT"), "--wait"),
               &r);
         assert_int_not_equal(r.status, 0);
         assert_contains(r.out, "Source lab added");
@@ -246,7 +246,7 @@ static void test_unknown_certificate_imports_nothing_until_its_fingerprint_is_co
         ferryd_fixture_start(f);
         ferry(f,
               ARGS("source", "add", "lab", lab_env("LAB_VCSIM_URL"), "--username", lab_env("LAB_VCSIM_USERNAME"),
-                   "--password", lab_env("LAB_VCSIM_PASSWORD")),
+                   "--password", lab_env("LAB_VCSIM_PASSWORD"), "--wait"),
               &r);
         assert_int_not_equal(r.status, 0);
         assert_contains(r.err, "Source lab: Confirm TLS fingerprint");
@@ -274,7 +274,7 @@ static void test_sync_raises_warnings_for_unknown_os_disabled_cbt_and_unsupporte
         ferryd_fixture_start(f);
         add = ferry_ok(f, ARGS("source", "add", "lab", lab_env("LAB_VCSIM_URL"), "--username",
                                lab_env("LAB_VCSIM_USERNAME"), "--password", lab_env("LAB_VCSIM_PASSWORD"),
-                               "--fingerprint", lab_env("LAB_VCSIM_FINGERPRINT")));
+                               "--fingerprint", lab_env("LAB_VCSIM_FINGERPRINT"), "--wait"));
         again = ferry_ok(f, ARGS("source", "sync", "lab"));
         warnings = ferry_json(f, ARGS("warning", "list", "-f", "json"));
         instances = ferry_json(f, ARGS("instance", "list", "-f", "json"));
