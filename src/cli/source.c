@@ -5,8 +5,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
+#include "cli/client.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/strbuf.h"
@@ -36,12 +38,18 @@ static const struct column source_columns[] = {
 
 static const struct cli_option source_add_options[] = {
         { "type", 't', "TYPE", "Source type (default: vmware)" },
+        { "wait", 'w', NULL, "Wait for the first sync and say how it went" },
         SOURCE_PROPERTY_OPTIONS,
         {}
 };
 
 static const struct cli_option source_update_options[] = {
         SOURCE_PROPERTY_OPTIONS,
+        {}
+};
+
+static const struct cli_option source_sync_options[] = {
+        { "no-wait", 0, NULL, "Start the sync and return at once" },
         {}
 };
 
@@ -174,6 +182,136 @@ static int properties_from_options(struct cli *cli, json_t *props, bool create)
         return 0;
 }
 
+/* Poll operation id until it ends; *ret_op gets its last state. */
+static int wait_operation(struct client *c, const char *id, json_t **ret_op, struct ferry_error *err)
+{
+        _cleanup_free_ char *path = cli_path("/1.0/operations", id, NULL);
+
+        if (!path)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        for (;;) {
+                json_t *op = NULL;
+                struct timespec ts = { .tv_nsec = 100 * 1000 * 1000 };
+                int r;
+
+                r = client_request(c, "GET", path, NULL, &op, err);
+                if (r < 0)
+                        return r;
+                if (!streq_ptr(json_string_value(json_object_get(op, "status")), "Running")) {
+                        *ret_op = op;
+                        return 0;
+                }
+                json_decref(op);
+                nanosleep(&ts, NULL);
+        }
+}
+
+/* Say how a finished sync went: 0, or an error naming what the admin must fix. */
+static int report_sync(struct client *c, const char *name, const json_t *op)
+{
+        const json_t *md = json_object_get(op, "metadata");
+        _cleanup_free_ char *path = cli_path("/1.0/sources", name, NULL);
+        _cleanup_json_ json_t *source = NULL;
+        struct ferry_error err = {};
+
+        if (streq_ptr(json_string_value(json_object_get(op, "status")), "Success")) {
+                printf("Source %s synced: %lld instances added, %lld updated, %lld removed; "
+                       "%lld networks added, %lld updated, %lld removed\n",
+                       name, json_integer_value(json_object_get(md, "instances_added")),
+                       json_integer_value(json_object_get(md, "instances_updated")),
+                       json_integer_value(json_object_get(md, "instances_removed")),
+                       json_integer_value(json_object_get(md, "networks_added")),
+                       json_integer_value(json_object_get(md, "networks_updated")),
+                       json_integer_value(json_object_get(md, "networks_removed")));
+                return 0;
+        }
+        if (path && client_request(c, "GET", path, NULL, &source, &err) >= 0)
+                log_error("Source %s: %s", name,
+                          json_string_value(json_object_get(json_object_get(source, "properties"),
+                                                            "connectivity_status")) ?: "sync failed");
+        return log_error_errno(EIO, "%s", json_string_value(json_object_get(op, "err")) ?: "Sync failed");
+}
+
+/* The newest operation that syncs source name, or NULL. */
+static const char *find_sync_operation(const json_t *ops, const char *name)
+{
+        _cleanup_free_ char *url = cli_path("/1.0/sources", name, NULL);
+        const char *found = NULL;
+        size_t i;
+        json_t *op;
+
+        json_array_foreach(ops, i, op) {
+                const json_t *sources = json_object_get(json_object_get(op, "resources"), "sources");
+
+                if (url && streq_ptr(json_string_value(json_array_get(sources, 0)), url))
+                        found = json_string_value(json_object_get(op, "id"));
+        }
+        return found;
+}
+
+static int source_sync(struct cli *cli, int argc, char *argv[])
+{
+        _cleanup_client_ struct client *c = NULL;
+        _cleanup_json_ json_t *envelope = NULL, *op = NULL;
+        _cleanup_free_ char *path = cli_path("/1.0/sources", argv[1], "/sync");
+        struct ferry_error err = {};
+        const char *id;
+        int r;
+
+        (void) argc;
+        if (!path)
+                return log_error_errno(ENOMEM, "Out of memory");
+        r = cli_connect(cli, &c);
+        if (r < 0)
+                return r;
+        /* An empty object, not an empty body: ferryd then reuses the connection at once. */
+        r = client_request_envelope(c, "POST", path, "{}", 2, &envelope, &err);
+        if (r < 0)
+                return cli_log_error(&err);
+        if (!streq_ptr(json_string_value(json_object_get(envelope, "type")), "async")) {
+                json_t *md = NULL;
+
+                r = client_envelope_metadata(envelope, "POST", path, &md, &err);
+                json_decref(md);
+                return r < 0 ? cli_log_error(&err) : log_error_errno(EBADMSG, "ferryd started no sync");
+        }
+        id = json_string_value(json_object_get(json_object_get(envelope, "metadata"), "id"));
+        if (!id)
+                return log_error_errno(EBADMSG, "ferryd started a sync without an operation id");
+        if (cli_args_has(cli->args, "no-wait")) {
+                printf("Sync of source %s started: /1.0/operations/%s\n", argv[1], id);
+                return 0;
+        }
+        r = wait_operation(c, id, &op, &err);
+        if (r < 0)
+                return cli_log_error(&err);
+        return report_sync(c, argv[1], op);
+}
+
+/* After add: wait for the first sync ferryd started, and say how it went. */
+static int wait_first_sync(struct cli *cli, const char *name)
+{
+        _cleanup_client_ struct client *c = NULL;
+        _cleanup_json_ json_t *ops = NULL, *op = NULL;
+        struct ferry_error err = {};
+        const char *id;
+        int r;
+
+        r = cli_connect(cli, &c);
+        if (r < 0)
+                return r;
+        r = client_request(c, "GET", "/1.0/operations?recursion=1", NULL, &ops, &err);
+        if (r < 0)
+                return cli_log_error(&err);
+        id = find_sync_operation(ops, name);
+        if (!id)
+                return 0;
+        r = wait_operation(c, id, &op, &err);
+        if (r < 0)
+                return cli_log_error(&err);
+        return report_sync(c, name, op);
+}
+
 static int source_add(struct cli *cli, int argc, char *argv[])
 {
         _cleanup_json_ json_t *body = NULL;
@@ -229,7 +367,9 @@ static int source_add(struct cli *cli, int argc, char *argv[])
         if (r < 0)
                 return r;
         printf("Source %s added\n", name);
-        return 0;
+        if (!cli_args_has(cli->args, "wait"))
+                return 0;
+        return wait_first_sync(cli, name);
 }
 
 static int source_update(struct cli *cli, int argc, char *argv[])
@@ -300,13 +440,16 @@ const struct cli_command cli_source_commands[] = {
                         "Add a VMware vCenter or ESXi host as a source.  On a terminal, ferry asks\n"
                         "for the endpoint, user name and password when they are not given; in a\n"
                         "script, a missing endpoint or user name is an error.  The password is\n"
-                        "write-only: ferryd never shows it again.",
+                        "write-only: ferryd never shows it again.  ferryd syncs the new source at\n"
+                        "once; --wait waits for that sync and fails if it did (an untrusted\n"
+                        "certificate, a wrong password), naming what to fix.",
                 .min_args = 1,
                 .max_args = 2,
                 .run = source_add,
                 .options = source_add_options,
                 .examples =
                         "ferry source add vc01 https://vc01.example.org/sdk --username admin@vsphere.local\n"
+                        "ferry source add vc01 https://vc01.example.org/sdk -u admin --fingerprint SHA256 --wait\n"
                         "echo \"$PASSWORD\" | ferry source add vc01 https://vc01.example.org/sdk \\\n"
                         "    --username admin@vsphere.local --password-stdin --datacenter dc1 \\\n"
                         "    --disk-access datastore --datastore-mount ds1=/mnt/ds1",
@@ -346,6 +489,20 @@ const struct cli_command cli_source_commands[] = {
                 .examples = "ferry source update vc01 --import-limit 20\n"
                             "ferry source update vc01 --password-stdin < password.txt\n"
                             "ferry source update vc01 --datastore-mount ds2=/mnt/ds2",
+        },
+        {
+                .name = "sync",
+                .args = "NAME",
+                .summary = "Sync a source's inventory now",
+                .description = "Read the source's VMs and networks now and store what changed, then say\n"
+                               "how many were added, updated and removed.  A source that cannot be\n"
+                               "reached keeps its inventory; its CONNECTIVITY says why (confirm a new\n"
+                               "certificate with 'ferry source update NAME --fingerprint SHA256').",
+                .min_args = 1,
+                .max_args = 1,
+                .run = source_sync,
+                .options = source_sync_options,
+                .examples = "ferry source sync vc01\nferry source sync vc01 --no-wait",
         },
         {
                 .name = "remove",

@@ -28,6 +28,7 @@ struct http_client {
         long connect_timeout_ms;
         long timeout_ms;
         bool cookies;
+        bool cookie_engine;     /* CURLOPT_COOKIEFILE was set */
         char curl_error[CURL_ERROR_SIZE];
 };
 
@@ -439,8 +440,13 @@ static int http_perform(struct http_client *c, const char *method, const char *p
         curl_easy_setopt(h, CURLOPT_USERAGENT, "ferry/" FERRY_VERSION);
         if (c->unix_socket)
                 curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->unix_socket);
-        if (c->cookies)
-                curl_easy_setopt(h, CURLOPT_COOKIEFILE, "");
+        /* Start the cookie engine once, with a cookie of an unused domain: the
+         * engine and its cookies survive curl_easy_reset(), and libcurl 7.88
+         * leaks the file list that CURLOPT_COOKIEFILE would leave at a reset. */
+        if (c->cookies && !c->cookie_engine) {
+                curl_easy_setopt(h, CURLOPT_COOKIELIST, "ferry.invalid\tFALSE\t/\tFALSE\t0\tferry\t1");
+                c->cookie_engine = true;
+        }
 
         if (startswith(c->base_url, "https://")) {
                 curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);

@@ -53,6 +53,8 @@ int api_collection_create(struct daemon *d, const struct api_request *req, struc
         r = api_resource_emit(d, req, &c->resource, name, "created");
         if (r < 0)
                 return r;
+        if (c->created)
+                c->created(d, name);
         return api_resource_respond(d, &c->resource, name, ret);
 }
 

@@ -32,6 +32,8 @@ struct api_collection {
         int (*remove)(struct db *db, const char *name, struct ferry_error *err);
         /* Cleanup after a delete (an artifact's file).  May be NULL. */
         void (*removed)(struct daemon *d, const char *name);
+        /* Work that follows a create (a source's first sync).  May be NULL. */
+        void (*created)(struct daemon *d, const char *name);
 };
 
 extern const struct api_collection api_sources;   /* api-sources.c */

@@ -4,6 +4,7 @@
  * VMware driver.
  */
 #include "daemon/api-collection.h"
+#include "daemon/api-operations.h"
 #include "db/source.h"
 #include "model/model.h"
 
@@ -18,4 +19,5 @@ const struct api_collection api_sources = {
         .create = db_source_create,
         .list = db_source_list,
         .remove = db_source_delete,
+        .created = api_source_created,
 };

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "daemon/api-collection.h"
+#include "daemon/api-operations.h"
 #include "daemon/api.h"
 #include "daemon/events-ws.h"
 
@@ -51,6 +52,9 @@ static const struct api_endpoint api_endpoints[] = {
         { .path = "/1.0/sources", .handlers = { [API_METHOD_GET] = api_collection_list, [API_METHOD_POST] = api_collection_create },
           .userdata = &api_sources },
         { .path = "/1.0/sources/{name}", .handlers = COLLECTION_OBJECT_HANDLERS, .userdata = &api_sources },
+        { .path = "/1.0/sources/{name}/sync", .handlers = { [API_METHOD_POST] = api_source_sync } },
+        { .path = "/1.0/operations", .handlers = { [API_METHOD_GET] = api_operations_list } },
+        { .path = "/1.0/operations/{id}", .handlers = { [API_METHOD_GET] = api_operation_get } },
         { .path = "/1.0/targets", .handlers = { [API_METHOD_GET] = api_collection_list, [API_METHOD_POST] = api_collection_create },
           .userdata = &api_targets },
         { .path = "/1.0/targets/{name}", .handlers = COLLECTION_OBJECT_HANDLERS, .userdata = &api_targets },

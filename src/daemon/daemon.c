@@ -19,6 +19,7 @@
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "daemon/events.h"
+#include "daemon/jobs.h"
 #include "daemon/server.h"
 #include "db/certificate.h"
 #include "db/db.h"
@@ -207,6 +208,14 @@ static int daemon_listen_https(struct daemon *d, const struct config *config, st
         return 0;
 }
 
+/* From the job thread: a job ended, wake the event loop to report it. */
+static void daemon_wake(void *userdata)
+{
+        struct daemon *d = userdata;
+
+        server_wake(d->server);
+}
+
 int daemon_new(const struct daemon_config *config, struct daemon **ret, struct ferry_error *err)
 {
         _cleanup_daemon_ struct daemon *d = NULL;
@@ -283,6 +292,11 @@ int daemon_new(const struct daemon_config *config, struct daemon **ret, struct f
         if (r < 0)
                 return r;
 
+        /* After server_new(): the job thread inherits the blocked stop signals. */
+        r = jobs_new(db_path, daemon_wake, d, &d->jobs, err);
+        if (r < 0)
+                return r;
+
         *ret = TAKE_PTR(d);
         return 0;
 }
@@ -299,6 +313,7 @@ void daemon_free(struct daemon *d)
 
         /* The socket goes first, the lock last: whoever takes the lock
          * next finds the path free. */
+        jobs_free(d->jobs);
         server_free(d->server);
         event_hub_free(d->events);
         db_close(d->db);

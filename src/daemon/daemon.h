@@ -29,6 +29,7 @@ struct config;
 struct db;
 struct event_hub;
 struct server;
+struct jobs;
 
 struct daemon_config {
         const char *data_dir;   /* created 0700 if missing */
@@ -48,6 +49,7 @@ struct daemon {
         char server_fingerprint[FINGERPRINT_HEX_SIZE];
         char *https_address;    /* canonical "127.0.0.1:8443", NULL without HTTPS */
         json_t *trusted;        /* fingerprint -> name: the certificates table, cached */
+        struct jobs *jobs;      /* the job thread: source syncs (jobs.h) */
 };
 
 /*

@@ -25,6 +25,7 @@
 #include "common/fingerprint.h"
 #include "common/log.h"
 #include "common/strbuf.h"
+#include "daemon/api-operations.h"
 #include "daemon/api.h"
 #include "daemon/daemon.h"
 #include "daemon/events-log.h"
@@ -925,8 +926,15 @@ int server_run(struct server *s, struct ferry_error *err)
                         return ferry_error_set(err, -EIO, "The event loop failed");
                 if (s->signal_error < 0)
                         return ferry_error_set(err, s->signal_error, "Failed to read the signal file descriptor: %m");
+                api_operations_dispatch(s->daemon);
         }
         return s->stop_signal;
+}
+
+void server_wake(struct server *s)
+{
+        if (s && s->lws)
+                lws_cancel_service(s->lws);
 }
 
 void server_free(struct server *s)

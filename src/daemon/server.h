@@ -45,6 +45,10 @@ int server_listen_https(struct server *s, const char *host, int port, const char
  * errno with err filled if the loop fails. */
 int server_run(struct server *s, struct ferry_error *err);
 
+/* Wake the loop from another thread: it then reports finished jobs
+ * (api_operations_dispatch()).  Safe from any thread. */
+void server_wake(struct server *s);
+
 /* Close every connection and remove the socket file.  NULL is fine. */
 void server_free(struct server *s);
 

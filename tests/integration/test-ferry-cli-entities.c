@@ -489,6 +489,19 @@ static char *read_whole(const char *path, size_t *ret_len)
 
 /* ---- sources ---- */
 
+/* ferryd syncs a new source at once: wait until no sync runs any more. */
+static void wait_for_syncs(struct fixture *f)
+{
+        for (int tries = 0; tries < 3000; tries++) {
+                _cleanup_free_ char *text = ferry_ok(f, ARGS("query", "/1.0/operations?recursion=1"));
+
+                if (!strstr(text, "\"Running\""))
+                        return;
+                usleep(10 * 1000);
+        }
+        fail_msg("A source sync is still running after 30 s");
+}
+
 static void add_source_vc01(struct fixture *f)
 {
         _cleanup_free_ char *out =
@@ -497,6 +510,7 @@ static void add_source_vc01(struct fixture *f)
                                  "--datastore-mount", "ds1=/mnt/ds1"));
 
         assert_string_equal(out, "Source vc01 added\n");
+        wait_for_syncs(f);
 }
 
 static void test_source_round_trips_through_every_command(void **state)
@@ -528,7 +542,7 @@ static void test_source_round_trips_through_every_command(void **state)
         assert_string_at(updated, "properties.username", "admin");
 
         listed = assert_list_formats(f, "source", "name", "vc01",
-                                     "vc01,vmware,https://vc01.example.org/sdk,admin,datastore,20,Unknown\n");
+                                     "vc01,vmware,https://vc01.example.org/sdk,admin,datastore,20,Cannot connect\n");
         assert_true(json_equal(listed, updated));
 
         free(out);
@@ -1358,13 +1372,13 @@ static void test_every_command_has_help_with_examples(void **state)
 static void test_unknown_subcommands_are_usage_errors(void **state)
 {
         struct fixture *f = *state;
-        _cleanup_free_ char *unknown = ferry_fails(f, 2, ARGS("source", "sync", "vc01"));
+        _cleanup_free_ char *unknown = ferry_fails(f, 2, ARGS("source", "refresh", "vc01"));
         _cleanup_free_ char *missing = ferry_fails(f, 2, ARGS("instance", "override"));
         _cleanup_free_ char *option = ferry_fails(f, 2, ARGS("batch", "list", "--colour"));
         _cleanup_free_ char *format = ferry_fails(f, 2, ARGS("warning", "list", "-f", "xml"));
         _cleanup_free_ char *args = ferry_fails(f, 2, ARGS("queue", "show"));
 
-        assert_true(startswith(unknown, "ferry: Unknown command 'ferry source sync'\n\nUsage: ferry source COMMAND"));
+        assert_true(startswith(unknown, "ferry: Unknown command 'ferry source refresh'\n\nUsage: ferry source COMMAND"));
         assert_true(startswith(missing, "ferry: 'ferry instance override' needs a command\n\n"));
         assert_contains(missing, "\n  edit ");
         assert_string_equal(option, "ferry: Unknown option '--colour'\n"

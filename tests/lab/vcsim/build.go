@@ -313,6 +313,14 @@ func (b *builder) buildDVSwitches(st *dcState) error {
 		}
 		dvsRef := info.Result.(types.ManagedObjectReference)
 		dvs := object.NewDistributedVirtualSwitch(b.c, dvsRef)
+		// As on vCenter, the switch lists its uplink portgroup in config.uplinkPortgroup.
+		uplinkDVS := simulator.Map.Get(dvsRef).(*simulator.DistributedVirtualSwitch)
+		for _, ref := range uplinkDVS.Portgroup {
+			if upg, ok := simulator.Map.Get(ref).(*simulator.DistributedVirtualPortgroup); ok && strings.Contains(upg.Name, "-DVUplinks") {
+				cfg := uplinkDVS.Config.GetDVSConfigInfo()
+				cfg.UplinkPortgroup = append(cfg.UplinkPortgroup, ref)
+			}
+		}
 
 		var members []types.DistributedVirtualSwitchHostMemberConfigSpec
 		for _, h := range st.hosts {

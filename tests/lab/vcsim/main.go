@@ -145,6 +145,7 @@ func run(listen, modelPath, dsDir, chDir, envPath, username, password string, us
 		cleanup()
 		return err
 	}
+	installPagedPropertyCollector()
 	built := time.Since(started)
 
 	sim.Service.Listen = &url.URL{Host: listen, User: url.UserPassword(username, password)}

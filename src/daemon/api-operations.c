@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * /1.0/operations: the jobs ferryd runs off its event loop (jobs.h), and
+ * /1.0/sources/{name}/sync, which starts one.  Clients poll
+ * GET /1.0/operations/{id} until its status is no longer "Running".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "daemon/api-operations.h"
+#include "daemon/api-util.h"
+#include "daemon/daemon.h"
+#include "daemon/events.h"
+#include "daemon/jobs.h"
+#include "db/source.h"
+
+/* 202 with an "async" envelope naming the operation, as Incus answers. */
+static int response_async(struct api_response *ret, json_t *operation)
+{
+        _cleanup_free_ char *url = NULL;
+        json_t *envelope;
+
+        if (asprintf(&url, "/1.0/operations/%s", json_string_value(json_object_get(operation, "id"))) < 0) {
+                json_decref(operation);
+                return -ENOMEM;
+        }
+        envelope = json_pack("{s:s, s:s, s:i, s:s, s:i, s:s, s:o}", "type", "async", "status", "Operation created",
+                             "status_code", 100, "operation", url, "error_code", 0, "error", "", "metadata",
+                             operation);
+        if (!envelope)
+                return -ENOMEM;
+        *ret = (struct api_response) { .status = 202, .envelope = envelope };
+        return 0;
+}
+
+int api_source_start_sync(struct daemon *d, const char *name, json_t **ret_operation, struct ferry_error *err)
+{
+        _cleanup_free_ char *id = NULL;
+        json_t *op;
+        int r;
+
+        r = jobs_submit_sync(d->jobs, name, &id, err);
+        if (r < 0)
+                return r;
+        op = jobs_operation_get(d->jobs, id);
+        if (!op)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        if (ret_operation)
+                *ret_operation = op;
+        else
+                json_decref(op);
+        return 0;
+}
+
+int api_source_sync(struct daemon *d, const struct api_request *req, struct api_response *ret)
+{
+        _cleanup_json_ json_t *source = NULL;
+        struct ferry_error err = {};
+        json_t *op = NULL;
+        int r;
+
+        r = db_source_get(d->db, req->params[0], &source, &err);
+        if (r < 0)
+                return api_response_from_error(ret, &err);
+        r = api_source_start_sync(d, req->params[0], &op, &err);
+        if (r < 0)
+                return api_response_from_error(ret, &err);
+        return response_async(ret, op);
+}
+
+void api_source_created(struct daemon *d, const char *name)
+{
+        struct ferry_error err = {};
+
+        if (api_source_start_sync(d, name, NULL, &err) < 0)
+                log_warning("Cannot start the first sync of source '%s': %s", name, ferry_error_message(&err));
+}
+
+int api_operations_list(struct daemon *d, const struct api_request *req, struct api_response *ret)
+{
+        _cleanup_json_ json_t *ops = jobs_operation_list(d->jobs);
+
+        if (!ops)
+                return -ENOMEM;
+        return api_response_collection(ret, req, "/1.0/operations", "id", ops, NULL);
+}
+
+int api_operation_get(struct daemon *d, const struct api_request *req, struct api_response *ret)
+{
+        json_t *op = jobs_operation_get(d->jobs, req->params[0]);
+
+        if (!op)
+                return errno == ENOENT ? api_response_error(ret, 404, "Operation '%s' not found", req->params[0])
+                                       : -ENOMEM;
+        return api_response_sync(ret, op);
+}
+
+void api_operations_dispatch(struct daemon *d)
+{
+        _cleanup_json_ json_t *finished = NULL;
+        size_t i;
+        json_t *op;
+
+        if (!d->jobs)
+                return;
+        finished = jobs_take_finished(d->jobs);
+        json_array_foreach(finished, i, op)
+                if (event_hub_emit(d->events, EVENT_OPERATION, json_incref(op)) < 0)
+                        log_debug("Cannot emit the operation event of '%s'",
+                                  json_string_value(json_object_get(op, "id")));
+}

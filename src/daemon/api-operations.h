@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Operations (jobs.h) through the API, and the sync of a source.
+ */
+#ifndef FERRY_DAEMON_API_OPERATIONS_H
+#define FERRY_DAEMON_API_OPERATIONS_H
+
+#include <jansson.h>
+
+#include "common/error.h"
+#include "daemon/api.h"
+
+struct daemon;
+
+/* POST /1.0/sources/{name}/sync: 202 and the operation, 404 for an unknown source. */
+int api_source_sync(struct daemon *d, const struct api_request *req, struct api_response *ret);
+/* GET /1.0/operations and /1.0/operations/{id}. */
+int api_operations_list(struct daemon *d, const struct api_request *req, struct api_response *ret);
+int api_operation_get(struct daemon *d, const struct api_request *req, struct api_response *ret);
+
+/* Queue a sync of source name; *ret_operation (may be NULL) gets a copy of its operation. */
+int api_source_start_sync(struct daemon *d, const char *name, json_t **ret_operation, struct ferry_error *err);
+/* After a source was created: its first sync. */
+void api_source_created(struct daemon *d, const char *name);
+
+/* On the event loop after a wake-up: emit the events of the jobs that ended. */
+void api_operations_dispatch(struct daemon *d);
+
+#endif

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "common/duration.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/strbuf.h"
+#include "daemon/jobs.h"
+#include "daemon/sync.h"
+#include "db/db.h"
+
+/* Finished operations kept for clients to read. */
+#define JOBS_KEEP_FINISHED 100
+
+struct job {
+        struct job *next;
+        char *source;
+        json_t *operation;      /* shared with the operations list */
+};
+
+struct jobs {
+        pthread_t thread;
+        bool started;
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        bool stop;
+        struct job *head, *tail;
+        json_t *operations;     /* array, oldest first */
+        json_t *finished;       /* not yet dispatched */
+        char *db_path;
+        void (*wake)(void *userdata);
+        void *userdata;
+};
+
+static void now_rfc3339(char buf[static TIMESTAMP_RFC3339_MAX])
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        if (timestamp_format_rfc3339((int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000, buf,
+                                     TIMESTAMP_RFC3339_MAX) < 0)
+                buf[0] = '\0';
+}
+
+static void job_free(struct job *job)
+{
+        if (!job)
+                return;
+        free(job->source);
+        json_decref(job->operation);
+        free(job);
+}
+
+/* Under the lock: mark the operation finished and queue it for dispatch. */
+static void operation_finish(struct jobs *j, json_t *op, int r, const struct ferry_error *err, json_t *metadata)
+{
+        char now[TIMESTAMP_RFC3339_MAX];
+
+        now_rfc3339(now);
+        json_object_set_new(op, "status", json_string(r < 0 ? "Failure" : "Success"));
+        json_object_set_new(op, "status_code", json_integer(r < 0 ? 400 : 200));
+        json_object_set_new(op, "err", json_string(r < 0 ? ferry_error_message(err) : ""));
+        json_object_set_new(op, "metadata", metadata ? metadata : json_null());
+        json_object_set_new(op, "updated_at", json_string(now));
+        json_array_append(j->finished, op);
+
+        /* Forget the oldest finished operations beyond the limit. */
+        while (json_array_size(j->operations) > JOBS_KEEP_FINISHED) {
+                json_t *oldest = json_array_get(j->operations, 0);
+
+                if (streq_ptr(json_string_value(json_object_get(oldest, "status")), "Running"))
+                        break;
+                json_array_remove(j->operations, 0);
+        }
+}
+
+static void *jobs_thread(void *userdata)
+{
+        struct jobs *j = userdata;
+        struct db *db = NULL;
+        struct ferry_error open_err = {};
+
+        if (db_open(j->db_path, &db, &open_err) < 0)
+                log_error("Job thread cannot open the database: %s", ferry_error_message(&open_err));
+
+        pthread_mutex_lock(&j->lock);
+        for (;;) {
+                struct job *job;
+                struct ferry_error err = {};
+                json_t *summary = NULL;
+                int r;
+
+                while (!j->stop && !j->head)
+                        pthread_cond_wait(&j->cond, &j->lock);
+                if (j->stop)
+                        break;
+                job = j->head;
+                j->head = job->next;
+                if (!j->head)
+                        j->tail = NULL;
+                pthread_mutex_unlock(&j->lock);
+
+                if (db)
+                        r = sync_source(db, job->source, &summary, &err);
+                else
+                        r = ferry_error_set(&err, open_err.code, "%s", ferry_error_message(&open_err));
+                if (r < 0)
+                        log_warning("Sync of source '%s' failed: %s", job->source, ferry_error_message(&err));
+
+                pthread_mutex_lock(&j->lock);
+                operation_finish(j, job->operation, r, &err, summary);
+                job_free(job);
+                if (j->wake)
+                        j->wake(j->userdata);
+        }
+        pthread_mutex_unlock(&j->lock);
+        db_close(db);
+        return NULL;
+}
+
+int jobs_new(const char *db_path, void (*wake)(void *userdata), void *userdata, struct jobs **ret,
+             struct ferry_error *err)
+{
+        struct jobs *j;
+        int r;
+
+        j = calloc(1, sizeof(*j));
+        if (!j)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        pthread_mutex_init(&j->lock, NULL);
+        pthread_cond_init(&j->cond, NULL);
+        j->wake = wake;
+        j->userdata = userdata;
+        j->db_path = strdup(db_path);
+        j->operations = json_array();
+        j->finished = json_array();
+        if (!j->db_path || !j->operations || !j->finished) {
+                jobs_free(j);
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        }
+        r = pthread_create(&j->thread, NULL, jobs_thread, j);
+        if (r != 0) {
+                jobs_free(j);
+                return ferry_error_set(err, -r, "Failed to start the job thread: %m");
+        }
+        j->started = true;
+        *ret = j;
+        return 0;
+}
+
+void jobs_free(struct jobs *j)
+{
+        if (!j)
+                return;
+        if (j->started) {
+                pthread_mutex_lock(&j->lock);
+                j->stop = true;
+                pthread_cond_signal(&j->cond);
+                pthread_mutex_unlock(&j->lock);
+                pthread_join(j->thread, NULL);
+        }
+        while (j->head) {
+                struct job *next = j->head->next;
+
+                job_free(j->head);
+                j->head = next;
+        }
+        json_decref(j->operations);
+        json_decref(j->finished);
+        pthread_cond_destroy(&j->cond);
+        pthread_mutex_destroy(&j->lock);
+        free(j->db_path);
+        free(j);
+}
+
+static int random_uuid(char ret[static 37])
+{
+        unsigned char b[16];
+
+        if (RAND_bytes(b, sizeof(b)) != 1)
+                return -EIO;
+        b[6] = (unsigned char) ((b[6] & 0x0f) | 0x40);
+        b[8] = (unsigned char) ((b[8] & 0x3f) | 0x80);
+        snprintf(ret, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+                 b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+        return 0;
+}
+
+int jobs_submit_sync(struct jobs *j, const char *source, char **ret_id, struct ferry_error *err)
+{
+        _cleanup_free_ char *url = NULL, *description = NULL, *id = NULL;
+        struct job *job;
+        char uuid[37], now[TIMESTAMP_RFC3339_MAX];
+
+        if (random_uuid(uuid) < 0)
+                return ferry_error_set(err, -EIO, "Cannot make an operation id");
+        now_rfc3339(now);
+        id = strdup(uuid);
+        if (!id || asprintf(&url, "/1.0/sources/%s", source) < 0 ||
+            asprintf(&description, "Syncing source '%s'", source) < 0)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+
+        job = calloc(1, sizeof(*job));
+        if (!job)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        job->source = strdup(source);
+        job->operation = json_pack("{s:s, s:s, s:s, s:s, s:i, s:{s:[s]}, s:n, s:s, s:b, s:s, s:s}", "id", uuid,
+                                   "class", "task", "description", description, "status", "Running",
+                                   "status_code", 103, "resources", "sources", url, "metadata", "err", "",
+                                   "may_cancel", 0, "created_at", now, "updated_at", now);
+        if (!job->source || !job->operation) {
+                job_free(job);
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        }
+
+        pthread_mutex_lock(&j->lock);
+        if (json_array_append(j->operations, job->operation) < 0) {
+                pthread_mutex_unlock(&j->lock);
+                job_free(job);
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        }
+        if (j->tail)
+                j->tail->next = job;
+        else
+                j->head = job;
+        j->tail = job;
+        pthread_cond_signal(&j->cond);
+        pthread_mutex_unlock(&j->lock);
+
+        *ret_id = TAKE_PTR(id);
+        return 0;
+}
+
+json_t *jobs_operation_get(struct jobs *j, const char *id)
+{
+        json_t *found = NULL, *op;
+        size_t i;
+
+        pthread_mutex_lock(&j->lock);
+        json_array_foreach(j->operations, i, op)
+                if (streq_ptr(json_string_value(json_object_get(op, "id")), id)) {
+                        found = json_deep_copy(op);
+                        break;
+                }
+        pthread_mutex_unlock(&j->lock);
+        if (!found)
+                errno = ENOENT;
+        return found;
+}
+
+json_t *jobs_operation_list(struct jobs *j)
+{
+        json_t *copy;
+
+        pthread_mutex_lock(&j->lock);
+        copy = json_deep_copy(j->operations);
+        pthread_mutex_unlock(&j->lock);
+        return copy;
+}
+
+json_t *jobs_take_finished(struct jobs *j)
+{
+        json_t *copy;
+
+        pthread_mutex_lock(&j->lock);
+        copy = json_deep_copy(j->finished);
+        if (copy)
+                json_array_clear(j->finished);
+        pthread_mutex_unlock(&j->lock);
+        return copy;
+}
