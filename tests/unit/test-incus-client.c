@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The Incus envelope, error mapping and URL building, without a server
- * (calls against incusd are in tests/integration/test-incus-client.c). */
+ * (calls against incusd are in tests/integration/test-incus-rest.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -379,9 +379,9 @@ int incus_operation_wait(struct incus_client *c, const char *operation, int time
                 int r;
 
                 if (cancel && atomic_load(cancel)) {
-                        struct ferry_error ignored = {};
-
-                        (void) incus_operation_cancel(c, operation, &ignored);
+                        r = incus_operation_cancel(c, operation, err);
+                        if (r < 0)
+                                return ferry_error_prefix(err, "Cannot cancel operation '%s'", id);
                         return ferry_error_set(err, -ECANCELED, "Operation '%s' was cancelled", id);
                 }
 
@@ -398,7 +398,19 @@ int incus_operation_wait(struct incus_client *c, const char *operation, int time
                         return ferry_error_set(err, -ENOMEM, "Out of memory");
 
                 r = incus_get(c, path, NULL, &op, err);
-                if (r < 0)
+                if (r < 0 && r != -ECONNREFUSED && r != -EPERM && r != -ETIMEDOUT && r != -EBADMSG) {
+                        /* incusd 6.0 answers a wait that times out, and one on
+                         * a failed operation, with an error envelope: the
+                         * operation itself says which it is.  One that is
+                         * gone keeps the wait's error. */
+                        _cleanup_free_ char *op_path = NULL;
+                        struct ferry_error ignored = {};
+
+                        if (operation_path(operation, "", &op_path) < 0)
+                                return ferry_error_set(err, -ENOMEM, "Out of memory");
+                        if (incus_get(c, op_path, NULL, &op, &ignored) < 0)
+                                return r;
+                } else if (r < 0)
                         return r;
 
                 r = operation_outcome(op, err);

@@ -29,6 +29,7 @@
 #include <stddef.h>
 
 #include "common/error.h"
+#include "common/json.h"
 #include "common/macros.h"
 
 struct incus_client_config {
