@@ -353,23 +353,17 @@ void incus_push_free(struct incus_push *p)
 {
         if (!p)
                 return;
-        if (!p->finished && p->control) {
-                _cleanup_free_ uint8_t *msg = NULL;
+        if (!p->finished && p->operation) {
                 struct ferry_error ignored = {};
-                size_t len;
 
-                /* Tell Incus, close, and let it undo what it made before
-                 * returning: no volume is left behind. */
-                if (incus_migration_control_encode(false, "Aborted by ferry", &msg, &len) >= 0)
-                        (void) incus_ws_send(p->control, true, msg, len, 1000, &ignored);
+                /* Abort the data stream with an error status (a normal
+                 * close would read as the end of the disk), so that Incus
+                 * fails the transfer and removes the volume it made before
+                 * the operation ends; then wait for that. */
+                incus_ws_abort(p->fs, 2000);
                 incus_ws_free(TAKE_PTR(p->fs));
+                (void) incus_operation_wait(p->client, p->operation, 60, NULL, NULL, &ignored);
                 incus_ws_free(TAKE_PTR(p->control));
-                (void) incus_operation_wait(p->client, p->operation, 60, NULL, NULL, &ignored);
-        } else if (!p->finished && p->operation) {
-                struct ferry_error ignored = {};
-
-                incus_ws_free(TAKE_PTR(p->fs));
-                (void) incus_operation_wait(p->client, p->operation, 60, NULL, NULL, &ignored);
         }
         incus_ws_free(p->fs);
         incus_ws_free(p->control);

@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include <libwebsockets.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include "common/fingerprint.h"
@@ -26,6 +28,7 @@ struct ws_message {
 
 struct incus_ws {
         struct lws_context *ctx;
+        SSL_CTX *ssl_ctx;                       /* ours: libwebsockets does not free it */
         struct lws *wsi;
         lws_sorted_usec_list_t tick;
         char *name;                             /* the path without its query */
@@ -35,6 +38,7 @@ struct incus_ws {
         bool pin_mismatch;
 
         bool established;
+        bool aborting;                          /* close with an error status */
         bool closed;                            /* by the peer, or failed */
         char failure[256];                      /* why, when it failed */
 
@@ -144,6 +148,13 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
                 break;
 
         case LWS_CALLBACK_CLIENT_WRITEABLE:
+                if (ws->aborting) {
+                        static const char why[] = "aborted";
+
+                        lws_close_reason(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, (unsigned char *) why,
+                                         sizeof(why) - 1);
+                        return -1;
+                }
                 if (ws->out_pending) {
                         int n = lws_write(wsi, ws->out + LWS_PRE, ws->out_len,
                                           ws->out_binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
@@ -194,6 +205,11 @@ static int ws_service_until(struct incus_ws *ws, bool (*done)(const struct incus
 static bool connect_done(const struct incus_ws *ws)
 {
         return ws->established || ws->closed;
+}
+
+static bool connect_done_closed(const struct incus_ws *ws)
+{
+        return ws->closed;
 }
 
 static bool send_done(const struct incus_ws *ws)
@@ -297,9 +313,27 @@ int incus_ws_connect(const struct incus_client_config *config, const char *path,
         info.user = ws;
         info.timeout_secs = (unsigned) (timeout_ms > 0 ? (timeout_ms + 999) / 1000 : 10);
         if (tls) {
+                /* Our own client context: no CA store (the pin decides, in
+                 * ws_callback()), and freed by us, where libwebsockets 4.1
+                 * leaks the one it makes. */
+                ws->ssl_ctx = SSL_CTX_new(TLS_client_method());
+                if (!ws->ssl_ctx) {
+                        r = ferry_error_set(err, -ENOMEM, "Out of memory");
+                        goto fail;
+                }
+                SSL_CTX_set_min_proto_version(ws->ssl_ctx, TLS1_2_VERSION);
+                if (config->client_cert &&
+                    (SSL_CTX_use_certificate_chain_file(ws->ssl_ctx, config->client_cert) != 1 ||
+                     SSL_CTX_use_PrivateKey_file(ws->ssl_ctx, config->client_key, SSL_FILETYPE_PEM) != 1)) {
+                        char why[256];
+
+                        ERR_error_string_n(ERR_get_error(), why, sizeof(why));
+                        ERR_clear_error();
+                        r = ferry_error_set(err, -EINVAL, "Cannot use the client certificate: %s", why);
+                        goto fail;
+                }
                 info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-                info.client_ssl_cert_filepath = config->client_cert;
-                info.client_ssl_private_key_filepath = config->client_key;
+                info.provided_client_ssl_ctx = ws->ssl_ctx;
         }
         ws->ctx = lws_create_context(&info);
         if (!ws->ctx) {
@@ -409,6 +443,15 @@ int incus_ws_recv(struct incus_ws *ws, int timeout_ms, char **ret_buf, size_t *r
         return 1;
 }
 
+void incus_ws_abort(struct incus_ws *ws, int timeout_ms)
+{
+        if (!ws || ws->closed || !ws->wsi)
+                return;
+        ws->aborting = true;
+        lws_callback_on_writable(ws->wsi);
+        (void) ws_service_until(ws, connect_done_closed, now_ms() + (timeout_ms > 0 ? timeout_ms : 1000));
+}
+
 bool incus_ws_closed(const struct incus_ws *ws)
 {
         return ws->closed;
@@ -423,6 +466,8 @@ void incus_ws_free(struct incus_ws *ws)
                 /* Destroying the context closes what is still open. */
                 lws_context_destroy(ws->ctx);
         }
+        if (ws->ssl_ctx)
+                SSL_CTX_free(ws->ssl_ctx);
         while (ws->head) {
                 struct ws_message *m = ws->head;
 

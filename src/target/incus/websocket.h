@@ -45,6 +45,13 @@ int incus_ws_send(struct incus_ws *ws, bool binary, const void *buf, size_t len,
 int incus_ws_recv(struct incus_ws *ws, int timeout_ms, char **ret_buf, size_t *ret_len, bool *ret_binary,
                   struct ferry_error *err);
 
+/*
+ * Close with status 1011 (unexpected condition) instead of a normal
+ * closure, waiting up to timeout_ms for it to go out: Incus reads a normal
+ * closure as the end of the data, this as a failure.
+ */
+void incus_ws_abort(struct incus_ws *ws, int timeout_ms);
+
 /* Whether the peer has closed the connection (messages it sent before may
  * still be waiting in incus_ws_recv()). */
 bool incus_ws_closed(const struct incus_ws *ws);
