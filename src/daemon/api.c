@@ -58,6 +58,7 @@ static const struct api_endpoint api_endpoints[] = {
         { .path = "/1.0/targets", .handlers = { [API_METHOD_GET] = api_collection_list, [API_METHOD_POST] = api_collection_create },
           .userdata = &api_targets },
         { .path = "/1.0/targets/{name}", .handlers = COLLECTION_OBJECT_HANDLERS, .userdata = &api_targets },
+        { .path = "/1.0/targets/{name}/inventory", .handlers = { [API_METHOD_GET] = api_target_inventory_get } },
         { .path = "/1.0/instances", .handlers = { [API_METHOD_GET] = api_instances_list } },
         { .path = "/1.0/instances/{uuid}", .handlers = { [API_METHOD_GET] = api_instance_get } },
         { .path = "/1.0/instances/{uuid}/override", .handlers = {

@@ -145,6 +145,8 @@ int api_root_get(struct daemon *d, const struct api_request *req, struct api_res
 int api_server_get(struct daemon *d, const struct api_request *req, struct api_response *ret);
 
 /* api-instances.c */
+/* api-targets.c */
+int api_target_inventory_get(struct daemon *d, const struct api_request *req, struct api_response *ret);
 int api_instances_list(struct daemon *d, const struct api_request *req, struct api_response *ret);
 int api_instance_get(struct daemon *d, const struct api_request *req, struct api_response *ret);
 extern const struct api_resource api_instance_overrides;

@@ -220,6 +220,37 @@ static void test_target_trust_token_is_write_only(void **state)
         assert_list(f->socket_path, "/1.0/targets", "");
 }
 
+static void test_target_inventory_is_its_own_resource(void **state)
+{
+        struct ferryd_fixture *f = *state;
+        struct api_answer a = {};
+        json_t *m;
+
+        start(f);
+        api_expect(f->socket_path, "POST", "/1.0/targets",
+                   "{\"name\": \"incus1\", \"type\": \"incus\", \"properties\": {\"endpoint\": "
+                   "\"unix:///var/lib/incus/unix.socket\"}}",
+                   200, &a);
+        api_answer_done(&a);
+
+        /* Not synced yet: an empty inventory. */
+        m = api_expect(f->socket_path, "GET", "/1.0/targets/incus1/inventory", NULL, 200, &a);
+        assert_true(json_is_object(m));
+        assert_int_equal(json_object_size(m), 0);
+        api_answer_done(&a);
+
+        /* Read-only: a body cannot set it. */
+        api_expect(f->socket_path, "PATCH", "/1.0/targets/incus1", "{\"inventory\": {\"projects\": []}}", 200, &a);
+        api_answer_done(&a);
+        m = api_expect(f->socket_path, "GET", "/1.0/targets/incus1/inventory", NULL, 200, &a);
+        assert_int_equal(json_object_size(m), 0);
+        api_answer_done(&a);
+
+        api_call(f->socket_path, "GET", "/1.0/targets/nosuch/inventory", NULL, NULL, &a);
+        api_assert_error(&a, 404, "Target 'nosuch' not found");
+        api_answer_done(&a);
+}
+
 static void test_batch_validation_names_the_field(void **state)
 {
         struct ferryd_fixture *f = *state;
@@ -634,6 +665,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_source_round_trips_with_etags_and_hidden_password, ferryd_fixture_setup,
                                                 ferryd_fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_target_trust_token_is_write_only, ferryd_fixture_setup, ferryd_fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_target_inventory_is_its_own_resource, ferryd_fixture_setup,
+                                                ferryd_fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_batch_validation_names_the_field, ferryd_fixture_setup, ferryd_fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_bad_bodies_get_400_and_store_nothing, ferryd_fixture_setup, ferryd_fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_oversize_body_gets_413_and_stores_nothing, ferryd_fixture_setup, ferryd_fixture_teardown),
