@@ -18,7 +18,7 @@
 #include "db/source.h"
 
 /* 202 with an "async" envelope naming the operation, as Incus answers. */
-static int response_async(struct api_response *ret, json_t *operation)
+int api_response_async(struct api_response *ret, json_t *operation)
 {
         _cleanup_free_ char *url = NULL;
         json_t *envelope;
@@ -68,7 +68,7 @@ int api_source_sync(struct daemon *d, const struct api_request *req, struct api_
         r = api_source_start_sync(d, req->params[0], &op, &err);
         if (r < 0)
                 return api_response_from_error(ret, &err);
-        return response_async(ret, op);
+        return api_response_async(ret, op);
 }
 
 void api_source_created(struct daemon *d, const char *name)

@@ -23,6 +23,9 @@ int api_source_start_sync(struct daemon *d, const char *name, json_t **ret_opera
 /* After a source was created: its first sync. */
 void api_source_created(struct daemon *d, const char *name);
 
+/* 202 with an "async" envelope around operation (stolen), as Incus answers. */
+int api_response_async(struct api_response *ret, json_t *operation);
+
 /* On the event loop after a wake-up: emit the events of the jobs that ended. */
 void api_operations_dispatch(struct daemon *d);
 

@@ -77,6 +77,7 @@ static const struct api_endpoint api_endpoints[] = {
           .userdata = &api_batches },
         { .path = "/1.0/batches/{name}", .handlers = COLLECTION_OBJECT_HANDLERS, .userdata = &api_batches },
         { .path = "/1.0/batches/{name}/instances", .handlers = { [API_METHOD_GET] = api_batch_instances_get } },
+        { .path = "/1.0/batches/{name}/placement", .handlers = { [API_METHOD_GET] = api_batch_placement_get } },
         { .path = "/1.0/queue", .handlers = { [API_METHOD_GET] = api_queue_list } },
         { .path = "/1.0/queue/{uuid}", .handlers = { [API_METHOD_GET] = api_queue_get } },
         { .path = "/1.0/warnings", .handlers = { [API_METHOD_GET] = api_warnings_list } },

@@ -158,6 +158,8 @@ extern const struct api_resource api_networks;
 
 /* api-batches.c */
 int api_batch_instances_get(struct daemon *d, const struct api_request *req, struct api_response *ret);
+/* api-placement.c */
+int api_batch_placement_get(struct daemon *d, const struct api_request *req, struct api_response *ret);
 
 /* api-queue.c */
 int api_queue_list(struct daemon *d, const struct api_request *req, struct api_response *ret);

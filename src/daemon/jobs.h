@@ -34,6 +34,19 @@ DEFINE_CLEANUP_FUNC(struct jobs, jobs_free);
 /* Queue a sync of source name; *ret_id (free() it) is its operation's id. */
 int jobs_submit_sync(struct jobs *j, const char *source, char **ret_id, struct ferry_error *err);
 
+struct db;
+
+/*
+ * A job of another kind: run(db, userdata, &metadata, err) on the job
+ * thread, with the thread's database connection; its result (metadata,
+ * may stay NULL) or error becomes the operation's.  free_userdata
+ * (may be NULL) is called on userdata when the job is done or dropped.
+ * resources (stolen, may be NULL) is the operation's "resources".
+ */
+typedef int (*jobs_run_fn)(struct db *db, void *userdata, json_t **ret_metadata, struct ferry_error *err);
+int jobs_submit(struct jobs *j, const char *description, json_t *resources, jobs_run_fn run, void *userdata,
+                void (*free_userdata)(void *userdata), char **ret_id, struct ferry_error *err);
+
 /* A copy of the operation id, or NULL (errno ENOENT) if unknown. */
 json_t *jobs_operation_get(struct jobs *j, const char *id);
 /* Copies of every operation, oldest first. */

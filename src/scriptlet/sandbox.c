@@ -585,19 +585,21 @@ int scriptlet_call(struct scriptlet *s, const char *name, const json_t *const *a
         return 0;
 }
 
-int scriptlet_check(const char *name, const char *source, const char *function, struct ferry_error *err)
+int scriptlet_check(const struct scriptlet_options *options, const char *source, const char *function,
+                    struct ferry_error *err)
 {
         _cleanup_scriptlet_ struct scriptlet *s = NULL;
         int r;
 
-        r = scriptlet_new(&(struct scriptlet_options) { .name = name }, &s, err);
+        r = scriptlet_new(options, &s, err);
         if (r < 0)
                 return r;
         r = scriptlet_load(s, source, strlen(source), err);
         if (r < 0)
                 return r;
         if (!scriptlet_has_function(s, function))
-                return ferry_error_set(err, -EINVAL, "Scriptlet '%s' does not define a function '%s'", name, function);
+                return ferry_error_set(err, -EINVAL, "Scriptlet '%s' does not define a function '%s'", s->name,
+                                       function);
         return 0;
 }
 

@@ -128,9 +128,11 @@ uint64_t scriptlet_time_left_ms(const struct scriptlet *s);
 
 /*
  * Check a script when it is saved: it compiles, its main chunk runs
- * within the limits, and it defines function.  Errors are those above,
- * or -EINVAL "Scriptlet 'x' does not define a function 'placement'".
+ * within the limits of options (name included), and it defines function.
+ * Errors are those above, or -EINVAL "Scriptlet 'x' does not define a
+ * function 'placement'".
  */
-int scriptlet_check(const char *name, const char *source, const char *function, struct ferry_error *err);
+int scriptlet_check(const struct scriptlet_options *options, const char *source, const char *function,
+                    struct ferry_error *err);
 
 #endif

@@ -491,15 +491,16 @@ static void test_calling_a_missing_function_says_which(void **state)
 
 static void test_check_wants_the_function_defined(void **state)
 {
+        const struct scriptlet_options b1 = { .name = "b1" };
         struct ferry_error err = {};
 
         (void) state;
-        assert_int_equal(scriptlet_check("b1", "function placement(i, b) end", "placement", &err), 0);
-        assert_int_equal(scriptlet_check("b1", "function place(i, b) end", "placement", &err), -EINVAL);
+        assert_int_equal(scriptlet_check(&b1, "function placement(i, b) end", "placement", &err), 0);
+        assert_int_equal(scriptlet_check(&b1, "function place(i, b) end", "placement", &err), -EINVAL);
         assert_string_equal(err.message, "Scriptlet 'b1' does not define a function 'placement'");
-        assert_int_equal(scriptlet_check("b1", "function placement(i, b)", "placement", &err), -EINVAL);
+        assert_int_equal(scriptlet_check(&b1, "function placement(i, b)", "placement", &err), -EINVAL);
         assert_string_equal(err.message, "Scriptlet 'b1' has a syntax error at line 1: 'end' expected near <eof>");
-        assert_int_equal(scriptlet_check("b1", "while true do end", "placement", &err), -E2BIG);
+        assert_int_equal(scriptlet_check(&b1, "while true do end", "placement", &err), -E2BIG);
         assert_string_equal(err.message, "Scriptlet 'b1' exceeded its instruction limit of 10000000, at line 1");
 }
 
