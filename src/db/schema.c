@@ -128,10 +128,23 @@ static const char *const v3_artifacts[] = {
         NULL,
 };
 
+/* Event hooks; "runs" is ferryd's record of their last runs, kept across updates. */
+static const char *const v4_hooks[] = {
+        "CREATE TABLE hooks ("
+        "  id INTEGER PRIMARY KEY,"
+        "  name TEXT NOT NULL UNIQUE,"
+        "  object TEXT NOT NULL,"
+        "  runs TEXT NOT NULL DEFAULT '{}',"
+        "  created_at TEXT NOT NULL,"
+        "  updated_at TEXT NOT NULL)",
+        NULL,
+};
+
 static const struct db_migration migrations[] = {
         { 1, "core tables", v1_core },
         { 2, "trusted certificates and trust tokens", v2_trust },
         { 3, "artifacts", v3_artifacts },
+        { 4, "event hooks", v4_hooks },
 };
 
 int db_schema_latest(void)
