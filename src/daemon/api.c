@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "daemon/api-collection.h"
+#include "daemon/api-hooks.h"
 #include "daemon/api-operations.h"
 #include "daemon/api.h"
 #include "daemon/events-ws.h"
@@ -87,6 +88,9 @@ static const struct api_endpoint api_endpoints[] = {
                 [API_METHOD_PATCH] = api_resource_patch,
                 [API_METHOD_DELETE] = api_warning_delete },
           .userdata = &api_warnings },
+        { .path = "/1.0/hooks", .handlers = { [API_METHOD_GET] = api_collection_list, [API_METHOD_POST] = api_collection_create },
+          .userdata = &api_hooks },
+        { .path = "/1.0/hooks/{name}", .handlers = COLLECTION_OBJECT_HANDLERS, .userdata = &api_hooks },
         { .path = "/1.0/artifacts", .handlers = { [API_METHOD_GET] = api_collection_list, [API_METHOD_POST] = api_collection_create },
           .userdata = &api_artifacts },
         { .path = "/1.0/artifacts/{name}", .handlers = COLLECTION_OBJECT_HANDLERS, .userdata = &api_artifacts },

@@ -20,6 +20,8 @@
 #include "daemon/daemon.h"
 #include "daemon/events.h"
 #include "daemon/jobs.h"
+#include "daemon/hooks.h"
+#include "daemon/api-hooks.h"
 #include "daemon/server.h"
 #include "db/certificate.h"
 #include "db/db.h"
@@ -297,6 +299,14 @@ int daemon_new(const struct daemon_config *config, struct daemon **ret, struct f
         if (r < 0)
                 return r;
 
+        r = hooks_new(db_path, daemon_wake, d, &d->hooks, err);
+        if (r < 0)
+                return r;
+        r = event_hub_subscribe(d->events, EVENT_TYPE_MASK(EVENT_LIFECYCLE), api_hooks_event, d,
+                                &d->hooks_subscription);
+        if (r < 0)
+                return ferry_error_set(err, r, "Out of memory");
+
         *ret = TAKE_PTR(d);
         return 0;
 }
@@ -314,6 +324,8 @@ void daemon_free(struct daemon *d)
         /* The socket goes first, the lock last: whoever takes the lock
          * next finds the path free. */
         jobs_free(d->jobs);
+        event_subscription_free(d->hooks_subscription);
+        hooks_free(d->hooks);
         server_free(d->server);
         event_hub_free(d->events);
         db_close(d->db);

@@ -30,6 +30,8 @@ struct db;
 struct event_hub;
 struct server;
 struct jobs;
+struct hooks;
+struct event_subscription;
 
 struct daemon_config {
         const char *data_dir;   /* created 0700 if missing */
@@ -50,6 +52,8 @@ struct daemon {
         char *https_address;    /* canonical "127.0.0.1:8443", NULL without HTTPS */
         json_t *trusted;        /* fingerprint -> name: the certificates table, cached */
         struct jobs *jobs;      /* the job thread: source syncs (jobs.h) */
+        struct hooks *hooks;    /* the hook thread (hooks.h) */
+        struct event_subscription *hooks_subscription; /* lifecycle events for the hooks */
 };
 
 /*

@@ -31,6 +31,7 @@
 #include "daemon/events-log.h"
 #include "daemon/events-ws.h"
 #include "daemon/server.h"
+#include "daemon/api-hooks.h"
 
 DEFINE_CLEANUP_FUNC(BIO, BIO_free_all);
 
@@ -927,6 +928,7 @@ int server_run(struct server *s, struct ferry_error *err)
                 if (s->signal_error < 0)
                         return ferry_error_set(err, s->signal_error, "Failed to read the signal file descriptor: %m");
                 api_operations_dispatch(s->daemon);
+                api_hooks_dispatch(s->daemon);
         }
         return s->stop_signal;
 }
