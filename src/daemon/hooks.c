@@ -225,10 +225,23 @@ static int builtin_instance_override(struct scriptlet *s, void *userdata, const 
         r = db_instance_set_overrides(run->db, uuid, validated, err);
         if (r < 0)
                 return r;
-        if (asprintf(&source, "/1.0/instances/%s/override", uuid) < 0)
+        if (asprintf(&source, "/1.0/instances/%s", uuid) < 0)
                 return ferry_error_set(err, -ENOMEM, "Out of memory");
         queue_event(run, "instance-override-updated", source);
         return 0;
+}
+
+/* As GET /1.0/instances/{uuid}: synced values and "overrides". */
+static int builtin_instance(struct scriptlet *s, void *userdata, const json_t *args, json_t **ret,
+                            struct ferry_error *err)
+{
+        struct hook_run *run = userdata;
+        const char *uuid = json_string_value(json_array_get(args, 0));
+
+        (void) s;
+        if (!uuid)
+                return ferry_error_set(err, -EINVAL, "The instance UUID must be a string");
+        return db_instance_get(run->db, uuid, ret, err);
 }
 
 static int builtin_warn(struct scriptlet *s, void *userdata, const json_t *args, json_t **ret,
@@ -326,6 +339,7 @@ static const struct scriptlet_builtin hook_builtins[] = {
         { "batch_stop", builtin_batch_stop },
         { "queue_retry", builtin_queue_retry },
         { "queue_cancel", builtin_queue_cancel },
+        { "instance", builtin_instance },
         { "instance_override", builtin_instance_override },
         { "warn", builtin_warn },
         { "warnings", builtin_warnings },

@@ -7,6 +7,7 @@
  * connection, runs them one at a time, in order, each in a fresh sandbox
  * (scriptlet/sandbox.h) with the `ferry` table of actions:
  *
+ *     ferry.instance(uuid)                            -- as GET /1.0/instances/UUID
  *     ferry.instance_override(uuid, {comment = "…"})  -- as PATCH /1.0/instances/UUID/override
  *     ferry.warn(message)                             -- a warning about this hook
  *     ferry.warnings()                                -- the warnings, as GET /1.0/warnings?recursion=1

@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "api-client.h"
+#include "common/fileio.h"
 #include "common/json.h"
 #include "common/strbuf.h"
 #include "ferryd-fixture.h"
@@ -36,6 +37,9 @@
 #endif
 #ifndef FERRY_PATH
 #error "FERRY_PATH must name the ferry binary under test"
+#endif
+#ifndef SCRIPTLETS_DIR
+#error "SCRIPTLETS_DIR must name the source tree's scriptlets/"
 #endif
 
 static int setup(void **state)
@@ -377,6 +381,114 @@ static void test_a_webhook_to_plain_http_elsewhere_is_refused(void **state)
                             "https://, or http:// to 127.0.0.1, [::1] or localhost");
 }
 
+/* --- the shipped hooks (scriptlets/hooks) ---------------------------------------------- */
+
+/* CONFIG (may be NULL) followed by the shipped hook file. */
+static char *shipped(const char *file, const char *config)
+{
+        _cleanup_free_ char *path = strjoin(SCRIPTLETS_DIR, "/hooks/", file, NULL), *text = NULL;
+        size_t len;
+        char *all;
+
+        assert_int_equal(fileio_read(path, 1024 * 1024, &text, &len), 0);
+        all = config ? strjoin("CONFIG = ", config, "\n", text, NULL) : strdup(text);
+        assert_non_null(all);
+        return all;
+}
+
+static void test_shipped_ack_hook_acknowledges_the_warning_an_override_resolved(void **state)
+{
+        struct ferryd_fixture *f = *state;
+        _cleanup_free_ char *src = shipped("ack-resolved-warnings.lua", NULL);
+        _cleanup_json_ json_t *h = NULL;
+        struct api_answer a = {};
+        json_t *warnings, *w;
+        const char *status = NULL;
+        size_t i;
+
+        add_hook(f->socket_path, "ack", "[\"instance-override-updated\"]", src);
+        /* A comment resolves nothing. */
+        api_expect(f->socket_path, "PATCH", "/1.0/instances/" SEED_DB01 "/override", "{\"comment\": \"x\"}", 200, &a);
+        api_answer_done(&a);
+        json_decref(wait_runs(f->socket_path, "ack", 1));
+        api_expect(f->socket_path, "PATCH", "/1.0/instances/" SEED_DB01 "/override", "{\"os\": \"Debian\"}", 200, &a);
+        api_answer_done(&a);
+        h = wait_runs(f->socket_path, "ack", 2);
+        {
+                _cleanup_free_ char *text = json_dumps(last_run(h), 0);
+
+                if (!streq_ptr(field(last_run(h), "status"), "Success") ||
+                    !json_array_size(json_object_get(last_run(h), "log")))
+                        fail_msg("%s", text);
+        }
+        assert_string_equal(field(json_array_get(json_object_get(last_run(h), "log"), 0), "message"),
+                            "Override of db01 resolves: Could not determine instance OS");
+
+        warnings = api_expect(f->socket_path, "GET", "/1.0/warnings?recursion=1", NULL, 200, &a);
+        json_array_foreach(warnings, i, w)
+                if (streq_ptr(field(w, "type"), "Could not determine instance OS"))
+                        status = field(w, "status");
+        assert_non_null(status);
+        assert_string_equal(status, "acknowledged");
+        api_answer_done(&a);
+}
+
+static void test_shipped_next_batch_hook_starts_the_next_wave(void **state)
+{
+        struct ferryd_fixture *f = *state;
+        _cleanup_free_ char *src = shipped("next-batch.lua", "{next = {pilot = 'wave1'}}");
+        _cleanup_json_ json_t *h = NULL;
+        struct api_answer a = {};
+
+        /* No batch-finished event before the queue engine: a delete stands in for it. */
+        add_hook(f->socket_path, "next", "[\"batch-deleted\"]", src);
+        add_batch(f->socket_path, "wave7");
+        api_expect(f->socket_path, "DELETE", "/1.0/batches/wave7", NULL, 200, &a);
+        api_answer_done(&a);
+        h = wait_runs(f->socket_path, "next", 1);
+        assert_string_equal(field(json_array_get(json_object_get(last_run(h), "log"), 0), "message"),
+                            "Batch wave7 finished: starting wave8");
+        assert_string_equal(field(last_run(h), "error"),
+                            "Scriptlet 'next' failed at line 27: batch_start: ferry.batch_start is not available until "
+                            "the queue engine lands");
+}
+
+static void test_shipped_webhook_hook_posts_the_failure(void **state)
+{
+        struct ferryd_fixture *f = *state;
+        struct receiver r = {};
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t sl = sizeof(sa);
+        _cleanup_free_ char *config = NULL, *src = NULL;
+        _cleanup_json_ json_t *h = NULL, *body = NULL;
+        pthread_t t;
+
+        r.fd = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(r.fd >= 0);
+        assert_int_equal(bind(r.fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        assert_int_equal(listen(r.fd, 1), 0);
+        assert_int_equal(getsockname(r.fd, (struct sockaddr *) &sa, &sl), 0);
+        assert_int_equal(pthread_create(&t, NULL, receive_one, &r), 0);
+        assert_true(asprintf(&config, "{url = 'http://127.0.0.1:%d/ferry'}", ntohs(sa.sin_port)) > 0);
+        src = shipped("webhook-on-failure.lua", config);
+
+        /* A hook's ferry.warn() creates a warning: the kind of event this hook is for. */
+        add_hook(f->socket_path, "notify", "[\"warning-created\"]", src);
+        add_hook(f->socket_path, "warner", "[\"batch-created\"]",
+                 "function on_event(e) ferry.warn('Batch ' .. e.source .. ' has no window') end");
+        add_batch(f->socket_path, "wave1");
+        h = wait_runs(f->socket_path, "notify", 1);
+        assert_int_equal(pthread_join(t, NULL), 0);
+        close(r.fd);
+        assert_string_equal(field(last_run(h), "status"), "Success");
+        assert_true(startswith(r.request, "POST /ferry HTTP/1.1\r\n"));
+        body = json_loads(strstr(r.request, "\r\n\r\n") + 4, 0, NULL);
+        assert_non_null(body);
+        assert_string_equal(field(body, "action"), "warning-created");
+        assert_true(startswith(field(body, "source"), "/1.0/warnings/"));
+        assert_true(startswith(field(body, "text"), "ferry: warning-created /1.0/warnings/"));
+}
+
 /* --- the CLI --------------------------------------------------------------------------- */
 
 static void test_ferry_hook_add_list_show_remove(void **state)
@@ -432,6 +544,9 @@ int main(void)
                 T(test_a_webhook_posts_json_to_loopback),
                 T(test_a_webhook_to_plain_http_elsewhere_is_refused),
                 T(test_ferry_hook_add_list_show_remove),
+                T(test_shipped_ack_hook_acknowledges_the_warning_an_override_resolved),
+                T(test_shipped_next_batch_hook_starts_the_next_wave),
+                T(test_shipped_webhook_hook_posts_the_failure),
 #undef T
         };
 
