@@ -164,8 +164,7 @@ int api_batch_placement_get(struct daemon *d, const struct api_request *req, str
         if (!name || asprintf(&url, "/1.0/batches/%s", req->params[0]) < 0 ||
             asprintf(&description, "Placement dry run of batch '%s'", req->params[0]) < 0)
                 return -ENOMEM;
-        r = jobs_submit(d->jobs, description, json_pack("{s:[s]}", "batches", url), dry_run_job, TAKE_PTR(name),
-                        free, &id, &err);
+        r = jobs_submit(d->jobs, description, "batches", url, dry_run_job, TAKE_PTR(name), free, &id, &err);
         if (r < 0)
                 return api_response_from_error(ret, &err);
         op = jobs_operation_get(d->jobs, id);

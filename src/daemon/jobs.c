@@ -24,7 +24,7 @@ struct job {
         struct job *next;
         char *source;
         json_t *operation;      /* shared with the operations list */
-        jobs_run_fn run;        /* NULL: a sync of source */
+        jobs_run_fn run;        /* NULL: sync source */
         void *userdata;
         void (*free_userdata)(void *userdata);
 };
@@ -58,9 +58,9 @@ static void job_free(struct job *job)
         if (!job)
                 return;
         free(job->source);
+        json_decref(job->operation);
         if (job->free_userdata)
                 job->free_userdata(job->userdata);
-        json_decref(job->operation);
         free(job);
 }
 
@@ -246,10 +246,10 @@ int jobs_submit_sync(struct jobs *j, const char *source, char **ret_id, struct f
         return 0;
 }
 
-int jobs_submit(struct jobs *j, const char *description, json_t *resources, jobs_run_fn run, void *userdata,
-                void (*free_userdata)(void *userdata), char **ret_id, struct ferry_error *err)
+int jobs_submit(struct jobs *j, const char *description, const char *resource_type, const char *resource_url,
+                jobs_run_fn run, void *userdata, void (*free_userdata)(void *userdata), char **ret_id,
+                struct ferry_error *err)
 {
-        _cleanup_json_ json_t *res = resources ? resources : json_object();
         _cleanup_free_ char *id = NULL;
         struct job *job;
         char uuid[37], now[TIMESTAMP_RFC3339_MAX];
@@ -269,11 +269,11 @@ int jobs_submit(struct jobs *j, const char *description, json_t *resources, jobs
         }
         now_rfc3339(now);
         id = strdup(uuid);
-        job->operation = json_pack("{s:s, s:s, s:s, s:s, s:i, s:O, s:n, s:s, s:b, s:s, s:s}", "id", uuid, "class",
-                                   "task", "description", description, "status", "Running", "status_code", 103,
-                                   "resources", res, "metadata", "err", "", "may_cancel", 0, "created_at", now,
-                                   "updated_at", now);
-        if (!id || !res || !job->operation) {
+        job->operation = json_pack("{s:s, s:s, s:s, s:s, s:i, s:{s:[s]}, s:n, s:s, s:b, s:s, s:s}", "id", uuid,
+                                   "class", "task", "description", description, "status", "Running",
+                                   "status_code", 103, "resources", resource_type, resource_url, "metadata", "err",
+                                   "", "may_cancel", 0, "created_at", now, "updated_at", now);
+        if (!id || !job->operation) {
                 job_free(job);
                 return ferry_error_set(err, -ENOMEM, "Out of memory");
         }
