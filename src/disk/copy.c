@@ -1020,7 +1020,7 @@ int disk_copy(const struct disk_copy_options *o, struct disk_copy_result *ret, s
         max_request = nbd_get_block_size(nbd, LIBNBD_SIZE_MAXIMUM);
         if (max_request > 0 && (uint64_t) max_request < e.chunk)
                 e.chunk = (uint64_t) max_request >= 4096 ? (size_t) max_request / 4096 * 4096 : (size_t) max_request;
-        e.segment = e.chunk > SEGMENT_SIZE ? e.chunk : SEGMENT_SIZE / e.chunk * e.chunk;
+        e.segment = SEGMENT_SIZE / e.chunk * e.chunk;
         log_debug("Source %s: %" PRIu64 " bytes, multi-conn %s, base:allocation %s", e.source_name, e.size,
                   e.multi_conn ? "yes" : "no", e.extents ? "yes" : "no");
 
@@ -1039,6 +1039,16 @@ int disk_copy(const struct disk_copy_options *o, struct disk_copy_result *ret, s
         if (r < 0)
                 goto finish;
         skipped = disk_ranges_total(&e.done);
+        /* Windows small enough that every connection gets several. */
+        {
+                uint64_t per = disk_ranges_total(&e.todo) / ((uint64_t) connections * 4);
+
+                per = per / e.chunk * e.chunk;
+                if (per < e.chunk)
+                        per = e.chunk;
+                if (per < e.segment)
+                        e.segment = per;
+        }
         keep = o->changes || skipped > 0;
         r = o->sink->ops->start(o->sink, e.size, keep, err);
         if (r < 0)

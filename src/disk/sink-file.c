@@ -286,6 +286,10 @@ static int file_start(struct sink *s, uint64_t size, bool keep, struct ferry_err
         int r;
 
         if (f->fd < 0) {
+                if (keep)
+                        return ferry_error_set(err, -ENOENT,
+                                               "'%s' does not exist: a delta or a resumed copy needs the earlier copy of the same disk",
+                                               s->name);
                 r = file_open(f, true, err);
                 if (r < 0)
                         return r;

@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -340,7 +341,8 @@ static uint64_t now_usec(void)
 
 static void format_eta(double eta, char *buf, size_t size)
 {
-        if (eta < 0 || eta > 1e7 || duration_format((uint64_t) eta * USEC_PER_SEC, buf, size) < 0)
+        /* Whole seconds, rounded up: "0s left" only at the end. */
+        if (eta < 0 || eta > 1e7 || duration_format((uint64_t) ceil(eta) * USEC_PER_SEC, buf, size) < 0)
                 snprintf(buf, size, "--");
 }
 
