@@ -179,15 +179,34 @@ static void test_direct_io_writes_unaligned_ranges_correctly(void **state)
 static void test_a_kept_sink_must_hold_exactly_the_source_size(void **state)
 {
         _cleanup_free_ char *path = path_in(state, "prev.img"), *expected = NULL;
-        _cleanup_sink_ struct sink *s = open_sink(path, false);
+        _cleanup_sink_ struct sink *s = NULL;
         struct ferry_error err = {};
 
+        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+        assert_true(fd >= 0);
+        assert_int_equal(ftruncate(fd, 4096), 0);
+        close(fd);
+        s = open_sink(path, false);
         assert_int_equal(s->ops->start(s, 8192, true, &err), -ESTALE);
         expected = strjoin("'", path,
-                           "' holds 0 bytes, not the 8192 of the source: a delta or a resumed copy needs the earlier "
+                           "' holds 4096 bytes, not the 8192 of the source: a delta or a resumed copy needs the earlier "
                            "copy of the same disk",
                            NULL);
         assert_string_equal(ferry_error_message(&err), expected);
+}
+
+static void test_a_kept_sink_that_does_not_exist_is_not_created(void **state)
+{
+        _cleanup_free_ char *path = path_in(state, "none.img"), *expected = NULL;
+        _cleanup_sink_ struct sink *s = open_sink(path, false);
+        struct ferry_error err = {};
+
+        assert_int_equal(s->ops->start(s, 8192, true, &err), -ENOENT);
+        expected = strjoin("'", path,
+                           "' does not exist: a delta or a resumed copy needs the earlier copy of the same disk", NULL);
+        assert_string_equal(ferry_error_message(&err), expected);
+        assert_int_equal(access(path, F_OK), -1);
 }
 
 static void test_a_kept_sink_keeps_its_data(void **state)
@@ -326,6 +345,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_direct_io_writes_unaligned_ranges_correctly, setup_dir,
                                                 teardown_dir),
                 cmocka_unit_test_setup_teardown(test_a_kept_sink_must_hold_exactly_the_source_size, setup_dir,
+                                                teardown_dir),
+                cmocka_unit_test_setup_teardown(test_a_kept_sink_that_does_not_exist_is_not_created, setup_dir,
                                                 teardown_dir),
                 cmocka_unit_test_setup_teardown(test_a_kept_sink_keeps_its_data, setup_dir, teardown_dir),
                 cmocka_unit_test_setup_teardown(test_opening_a_directory_fails_clearly, setup_dir, teardown_dir),
