@@ -263,7 +263,7 @@ static void slot_read(struct conn *c, struct slot *s)
         if (nbd_aio_pread(c->nbd, s->buf, s->piece.length, s->piece.start,
                           (nbd_completion_callback) { .callback = read_done, .user_data = s }, 0) < 0) {
                 s->error = disk_source_errno();
-                snprintf(s->detail, sizeof s->detail, "%s", nbd_get_error() ?: "");
+                snprintf(s->detail, sizeof s->detail, "%s", disk_source_reason(nbd_get_error()));
                 s->state = SLOT_READ_DONE;
         }
 }
@@ -476,7 +476,7 @@ static int conn_wait(struct conn *c, struct ferry_error *err)
         if (nbd_aio_in_flight(c->nbd) > 0) {
                 if (nbd_poll(c->nbd, (int) ((wait + 999) / 1000)) < 0)
                         return ferry_error_set(err, -disk_source_errno(), "Lost the connection to the source %s: %s",
-                                               c->e->source_name, nbd_get_error());
+                                               c->e->source_name, disk_source_reason(nbd_get_error()));
         } else if (wait > 0)
                 sleep_usec(wait);
         return 0;
@@ -542,7 +542,7 @@ static int source_read_retrying(struct conn *c, void *buf, size_t len, uint64_t 
                 error = disk_source_errno();
                 if (error != EIO || attempt >= e->read_attempts || atomic_load(&e->stop))
                         return ferry_error_set(err, -error, "Cannot read the source at offset %" PRIu64 " (%zu bytes): %s",
-                                               offset, len, nbd_get_error());
+                                               offset, len, disk_source_reason(nbd_get_error()));
                 atomic_fetch_add(&e->retries, 1);
                 sleep_usec(retry_delay(e, attempt));
         }
@@ -951,7 +951,7 @@ static int engine_connect_more(struct engine *e, unsigned wanted, struct ferry_e
                 struct nbd_handle *nbd = NULL;
                 int r;
 
-                r = disk_source_connect(&e->o->source, EXTRA_CONNECTION_TIMEOUT_USEC, &nbd, &lerr);
+                r = disk_source_connect(&e->o->source, EXTRA_CONNECTION_TIMEOUT_USEC, e->o->cancel, &nbd, &lerr);
                 if (r < 0) {
                         log_debug("%s; going on with %u connections", ferry_error_message(&lerr), e->n_conns);
                         break;
@@ -1003,13 +1003,13 @@ int disk_copy(const struct disk_copy_options *o, struct disk_copy_result *ret, s
                 goto finish;
         }
 
-        r = disk_source_connect(&o->source, 0, &nbd, err);
+        r = disk_source_connect(&o->source, 0, o->cancel, &nbd, err);
         if (r < 0)
                 goto finish;
         size = nbd_get_size(nbd);
         if (size < 0) {
                 r = ferry_error_set(err, -disk_source_errno(), "Cannot get the size of the source %s: %s",
-                                    e.source_name, nbd_get_error());
+                                    e.source_name, disk_source_reason(nbd_get_error()));
                 nbd_close(nbd);
                 goto finish;
         }

@@ -9,6 +9,8 @@
 #include "common/strbuf.h"
 #include "disk/source.h"
 
+/* A connection in progress checks for cancellation this often. */
+#define CONNECT_TICK_USEC UINT64_C(100000)
 /* Ask for at most this much block status at a time: some servers refuse 4 GiB or more. */
 #define BLOCK_STATUS_MAX (UINT64_C(1) << 30)
 
@@ -50,31 +52,57 @@ static uint64_t now_usec(void)
         return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
+const char *disk_source_reason(const char *message)
+{
+        const char *p = message;
+
+        /* libnbd starts with the name of the call: "nbd_poll: recv: ...". */
+        if (!p)
+                return "unknown error";
+        if (startswith(p, "nbd_")) {
+                p += strspn(p, "abcdefghijklmnopqrstuvwxyz_0123456789");
+                if (startswith(p, ": "))
+                        return p + 2;
+        }
+        return message;
+}
+
 static int connect_error(const struct disk_source *src, int code, const char *why, struct ferry_error *err)
 {
         _cleanup_free_ char *name = disk_source_describe(src);
+        const char *hint = "";
 
-        return ferry_error_set(err, code, "Cannot connect to the source %s: %s", name ? name : "", why);
+        if (src->argv && (code == -ECONNRESET || code == -EPIPE))
+                hint = " (the command exited, or does not serve NBD on the socket it was given)";
+        return ferry_error_set(err, code, "Cannot connect to the source %s: %s%s", name ? name : "",
+                               disk_source_reason(why), hint);
 }
 
-/* Wait for an asynchronous connection to finish its handshake, up to the deadline. */
-static int connect_wait(struct nbd_handle *nbd, uint64_t deadline)
+/* Wait for an asynchronous connection to finish its handshake, up to the
+ * deadline (0: none) or until *cancel is set. */
+static int connect_wait(struct nbd_handle *nbd, uint64_t deadline, const volatile sig_atomic_t *cancel)
 {
-        while (nbd_aio_is_connecting(nbd) || nbd_aio_is_created(nbd)) {
-                uint64_t now = now_usec();
+        while (nbd_aio_is_connecting(nbd)) {
+                uint64_t now = now_usec(), wait = CONNECT_TICK_USEC;
                 int r;
 
-                if (now >= deadline)
-                        return -ETIMEDOUT;
-                r = nbd_poll(nbd, (int) ((deadline - now + 999) / 1000));
+                if (cancel && *cancel)
+                        return -ECANCELED;
+                if (deadline > 0) {
+                        if (now >= deadline)
+                                return -ETIMEDOUT;
+                        if (deadline - now < wait)
+                                wait = deadline - now;
+                }
+                r = nbd_poll(nbd, (int) ((wait + 999) / 1000));
                 if (r < 0)
                         return -disk_source_errno();
         }
         return nbd_aio_is_ready(nbd) ? 0 : -disk_source_errno();
 }
 
-int disk_source_connect(const struct disk_source *src, uint64_t timeout_usec, struct nbd_handle **ret,
-                        struct ferry_error *err)
+int disk_source_connect(const struct disk_source *src, uint64_t timeout_usec, const volatile sig_atomic_t *cancel,
+                        struct nbd_handle **ret, struct ferry_error *err)
 {
         _cleanup_nbd_ struct nbd_handle *nbd = NULL;
         int r;
@@ -90,26 +118,19 @@ int disk_source_connect(const struct disk_source *src, uint64_t timeout_usec, st
             nbd_set_pread_initialize(nbd, false) < 0)
                 return ferry_error_set(err, -disk_source_errno(), "Cannot set up an NBD handle: %s", nbd_get_error());
 
-        if (timeout_usec == 0) {
-                if (src->uri)
-                        r = nbd_connect_uri(nbd, src->uri);
-                else
-                        r = nbd_connect_systemd_socket_activation(nbd, (char **) src->argv);
-                if (r < 0)
-                        return connect_error(src, -disk_source_errno(), nbd_get_error(), err);
-        } else {
-                if (src->uri)
-                        r = nbd_aio_connect_uri(nbd, src->uri);
-                else
-                        r = nbd_aio_connect_systemd_socket_activation(nbd, (char **) src->argv);
-                if (r < 0)
-                        return connect_error(src, -disk_source_errno(), nbd_get_error(), err);
-                r = connect_wait(nbd, now_usec() + timeout_usec);
-                if (r == -ETIMEDOUT)
-                        return connect_error(src, r, "the handshake did not finish in time", err);
-                if (r < 0)
-                        return connect_error(src, r, nbd_get_error(), err);
-        }
+        if (src->uri)
+                r = nbd_aio_connect_uri(nbd, src->uri);
+        else
+                r = nbd_aio_connect_systemd_socket_activation(nbd, (char **) src->argv);
+        if (r < 0)
+                return connect_error(src, -disk_source_errno(), nbd_get_error(), err);
+        r = connect_wait(nbd, timeout_usec ? now_usec() + timeout_usec : 0, cancel);
+        if (r == -ETIMEDOUT)
+                return connect_error(src, r, "the handshake did not finish in time", err);
+        if (r == -ECANCELED)
+                return connect_error(src, r, "interrupted", err);
+        if (r < 0)
+                return connect_error(src, r, nbd_get_error(), err);
 
         *ret = TAKE_PTR(nbd);
         return 0;
@@ -173,7 +194,7 @@ int disk_source_zero_ranges(struct nbd_handle *nbd, uint64_t start, uint64_t len
                                      (nbd_extent_callback) { .callback = extents_cb, .user_data = &ctx }, 0) < 0)
                         return ferry_error_set(err, -disk_source_errno(),
                                                "Cannot get the allocation of the source at offset %" PRIu64 ": %s", pos,
-                                               nbd_get_error());
+                                               disk_source_reason(nbd_get_error()));
                 if (ctx.error)
                         return ferry_error_set(err, -ctx.error, "Out of memory");
                 if (ctx.reached <= pos)

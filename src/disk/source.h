@@ -9,6 +9,7 @@
 #ifndef FERRY_DISK_SOURCE_H
 #define FERRY_DISK_SOURCE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,10 +38,11 @@ char *disk_source_describe(const struct disk_source *src);
  * waits as long as the connection takes; otherwise a connection whose
  * handshake has not finished by then is dropped with -ETIMEDOUT (a server
  * that takes one client at a time leaves the next one waiting forever).
+ * A non-zero *cancel (cancel may be NULL) gives up with -ECANCELED.
  * Errors: "Cannot connect to the source '…': <libnbd's reason>".
  */
-int disk_source_connect(const struct disk_source *src, uint64_t timeout_usec, struct nbd_handle **ret,
-                        struct ferry_error *err);
+int disk_source_connect(const struct disk_source *src, uint64_t timeout_usec, const volatile sig_atomic_t *cancel,
+                        struct nbd_handle **ret, struct ferry_error *err);
 
 /* Whether the connection has "base:allocation" block status. */
 bool disk_source_has_extents(struct nbd_handle *nbd);
@@ -53,6 +55,9 @@ bool disk_source_has_extents(struct nbd_handle *nbd);
  */
 int disk_source_zero_ranges(struct nbd_handle *nbd, uint64_t start, uint64_t length, struct disk_ranges *zero,
                             struct ferry_error *err);
+
+/* libnbd's message without the name of the call it starts with, for users. */
+const char *disk_source_reason(const char *message);
 
 /* The errno of libnbd's last error on this thread, EIO if it has none. */
 int disk_source_errno(void);

@@ -56,6 +56,7 @@ DEFINE_CLEANUP_FUNC(struct nbd_handle, nbd_close);
 struct fixture {
         char *dir;
         struct nbd_server servers[4];
+        char *loop_device;      /* to detach */
 };
 
 static int setup(void **state)
@@ -75,6 +76,10 @@ static int teardown(void **state)
 
         for (size_t i = 0; i < ELEMENTSOF(f->servers); i++)
                 nbd_server_stop(&f->servers[i]);
+        if (f->loop_device) {
+                free(proc_run_stdout(0, (char *const[]) { "/usr/sbin/losetup", "--detach", f->loop_device, NULL }));
+                free(f->loop_device);
+        }
         tmpdir_remove(f->dir);
         free(f->dir);
         free(f);
@@ -854,6 +859,85 @@ static void test_a_server_without_block_status_or_multi_conn_is_read_in_full_on_
         assert_true(file_allocated(out) <= allocated + allocated / 100);
 }
 
+static void test_a_source_command_that_serves_nothing_is_reported(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_free_ char *out = path_in(f, "x.img"), *err = NULL;
+
+        err = worker(1, "copy", "[", "/bin/true", "--pretend", "]", out, NULL);
+        assert_string_equal(err, "ferry-worker: error: Cannot connect to the source '/bin/true --pretend': recv: "
+                                 "Connection reset by peer (the command exited, or does not serve NBD on the socket "
+                                 "it was given)\n");
+        assert_int_equal(access(out, F_OK), -1);
+}
+
+/* ---- sinks ------------------------------------------------------------- */
+
+static void test_direct_io_copies_an_odd_sized_image_exactly(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_free_ char *out = path_in(f, "direct.img"), *err = NULL;
+        char want[65], got[65];
+
+        nbd_server_start(&f->servers[0], f->dir, "odd", "sparse-random", "size=67112961", "percent=40", "seed=6", NULL);
+        source_sha256(f->servers[0].uri, want);
+        err = worker(0, "copy", "--direct", "--chunk-size", "256K", f->servers[0].uri, out, NULL);
+        file_sha256(out, got);
+        assert_string_equal(got, want);
+        assert_int_equal(file_size(out), 64 * MIB + 4097);
+}
+
+static void test_a_block_device_gets_the_disk_and_its_zeros(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_free_ char *backing = path_in(f, "loop.img"), *loop = NULL, *err = NULL;
+        _cleanup_free_ char *junk = malloc(MIB);
+        _cleanup_close_ int fd = -EBADF;
+        char want[65];
+
+        /* A loop device over a file full of junk, bigger than the disk. */
+        assert_non_null(junk);
+        fd = open(backing, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        for (int i = 0; i < 96; i++) {
+                memset(junk, 0x5a + i, MIB);
+                assert_int_equal(write(fd, junk, MIB), (ssize_t) MIB);
+        }
+        loop = proc_run_stdout(0, (char *const[]) { "/usr/sbin/losetup", "--find", "--show", backing, NULL });
+        loop[strcspn(loop, "\n")] = '\0';
+        f->loop_device = strdup(loop);
+
+        nbd_server_start(&f->servers[0], f->dir, "sparse", "sparse-random", "size=64M", "percent=25", "seed=12", NULL);
+        source_content_digest(f->servers[0].uri, want);
+
+        for (int direct = 0; direct <= 1; direct++) {
+                char *argv[] = { FERRY_WORKER_PATH, "copy", "--verify", direct ? "--direct" : "--quiet",
+                                 f->servers[0].uri, loop, NULL };
+                _cleanup_free_ char *out = proc_run_stderr(0, argv);
+                _cleanup_close_ int dev = open(loop, O_RDONLY | O_CLOEXEC);
+                _cleanup_free_ char *buf = malloc(MIB);
+                struct content_digest d = {};
+                char got[65];
+
+                print_message("%s", out);
+                assert_true(dev >= 0);
+                assert_non_null(buf);
+                content_digest_init(&d);
+                for (uint64_t off = 0; off < 64 * MIB; off += MIB) {
+                        assert_int_equal(pread(dev, buf, MIB, (off_t) off), (ssize_t) MIB);
+                        content_digest_block(&d, buf, MIB);
+                }
+                content_digest_end(&d, 64 * MIB, got);
+                assert_string_equal(got, want);
+
+                /* Junk again for the second round, also in the device's cache. */
+                for (uint64_t off = 0; off < 64 * MIB; off += MIB)
+                        assert_int_equal(pwrite(fd, junk, MIB, (off_t) off), (ssize_t) MIB);
+                assert_int_equal(fsync(fd), 0);
+                free(proc_run_stdout(0, (char *const[]) { "/usr/sbin/blockdev", "--flushbufs", loop, NULL }));
+        }
+}
+
 /* ---- errors a user can hit --------------------------------------------- */
 
 static void test_a_source_that_is_not_a_uri_is_a_usage_error(void **state)
@@ -872,8 +956,8 @@ static void test_a_bad_uri_fails_with_libnbds_reason_and_creates_nothing(void **
         _cleanup_free_ char *out = path_in(f, "x.img"), *err = NULL;
 
         err = worker(1, "copy", "nbd://[::1", out, NULL);
-        assert_string_equal(err, "ferry-worker: error: Cannot connect to the source 'nbd://[::1': nbd_connect_uri: "
-                                 "unable to parse URI: nbd://[::1: Invalid argument\n");
+        assert_string_equal(err, "ferry-worker: error: Cannot connect to the source 'nbd://[::1': unable to parse URI: "
+                                 "nbd://[::1: Invalid argument\n");
         free(err);
         err = worker(1, "copy", "http://example.com/disk", out, NULL);
         assert_contains(err, "Cannot connect to the source 'http://example.com/disk': ");
@@ -890,7 +974,7 @@ static void test_a_missing_server_is_reported_with_the_socket_error(void **state
         uri = strjoin("nbd+unix:///?socket=", sock, NULL);
         err = worker(1, "copy", uri, out, NULL);
         want = strjoin("ferry-worker: error: Cannot connect to the source '", uri,
-                       "': nbd_connect_uri: connect: No such file or directory\n", NULL);
+                       "': connect: No such file or directory\n", NULL);
         assert_string_equal(err, want);
         assert_int_equal(access(out, F_OK), -1);
 }
@@ -971,6 +1055,9 @@ int main(void)
                 T(test_verify_reports_the_first_offset_where_the_sink_differs),
                 T(test_a_vmdk_is_copied_through_a_spawned_qemu_nbd),
                 T(test_a_server_without_block_status_or_multi_conn_is_read_in_full_on_one_connection),
+                T(test_a_source_command_that_serves_nothing_is_reported),
+                T(test_direct_io_copies_an_odd_sized_image_exactly),
+                T(test_a_block_device_gets_the_disk_and_its_zeros),
                 T(test_a_source_that_is_not_a_uri_is_a_usage_error),
                 T(test_a_bad_uri_fails_with_libnbds_reason_and_creates_nothing),
                 T(test_a_missing_server_is_reported_with_the_socket_error),
