@@ -1051,8 +1051,12 @@ int disk_copy(const struct disk_copy_options *o, struct disk_copy_result *ret, s
         }
         keep = o->changes || skipped > 0;
         r = o->sink->ops->start(o->sink, e.size, keep, err);
-        if (r < 0)
+        if (r < 0) {
+                if (skipped > 0 && !o->changes)
+                        ferry_error_prefix(err, "Cannot resume from checkpoint '%s' (remove it to start over)",
+                                           o->checkpoint_path);
                 goto finish;
+        }
 
         r = engine_connect_more(&e, connections, err);
         if (r < 0)

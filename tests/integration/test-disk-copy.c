@@ -1040,6 +1040,21 @@ static void test_a_checkpoint_for_another_source_is_refused(void **state)
         assert_int_equal(file_size(out), MIB);  /* untouched */
 }
 
+static void test_a_checkpoint_without_its_sink_says_how_to_start_over(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_free_ char *out = path_in(f, "x.img"), *ck = path_in(f, "x.ckpt"), *err = NULL, *want = NULL;
+
+        nbd_server_start(&f->servers[0], f->dir, "small", "pattern", "size=1M", NULL);
+        free(worker(0, "copy", "--checkpoint", ck, f->servers[0].uri, out, NULL));
+        assert_int_equal(unlink(out), 0);
+        err = worker(1, "copy", "--checkpoint", ck, f->servers[0].uri, out, NULL);
+        want = strjoin("ferry-worker: error: Cannot resume from checkpoint '", ck, "' (remove it to start over): '", out,
+                       "' does not exist: a delta or a resumed copy needs the earlier copy of the same disk\n", NULL);
+        assert_string_equal(err, want);
+        assert_int_equal(access(out, F_OK), -1);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1064,6 +1079,7 @@ int main(void)
                 T(test_bad_change_files_are_refused_with_their_reason),
                 T(test_a_delta_needs_the_earlier_copy),
                 T(test_a_checkpoint_for_another_source_is_refused),
+                T(test_a_checkpoint_without_its_sink_says_how_to_start_over),
         };
 #undef T
 
