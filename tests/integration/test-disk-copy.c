@@ -890,7 +890,7 @@ static void test_direct_io_copies_an_odd_sized_image_exactly(void **state)
 static void test_a_block_device_gets_the_disk_and_its_zeros(void **state)
 {
         struct fixture *f = *state;
-        _cleanup_free_ char *backing = path_in(f, "loop.img"), *loop = NULL, *err = NULL;
+        _cleanup_free_ char *backing = path_in(f, "loop.img"), *loop = NULL;
         _cleanup_free_ char *junk = malloc(MIB);
         _cleanup_close_ int fd = -EBADF;
         char want[65];
