@@ -99,7 +99,8 @@ struct sink_open_options {
 /*
  * Open the sink at path: "-" is standard output (a stream); an existing
  * block device, character device or FIFO is used as it is; anything else
- * is a regular file, created (mode 0666 & ~umask) if missing.  Errors:
+ * is a regular file, which start() creates (mode 0666 & ~umask) if it is
+ * missing, so that a copy failing before it starts leaves nothing.  Errors:
  * "Cannot open 'PATH': …", "'PATH' is a directory", "--direct needs a
  * file or block device, not the stream 'PATH'".
  */
@@ -115,7 +116,8 @@ int sink_init(struct sink *s, const struct sink_ops *ops, const char *name);
 /* Release what sink_init() allocated (for the free callbacks). */
 void sink_done(struct sink *s);
 
-/* The kinds, for sink_open() and their tests.  fd is taken over. */
+/* The kinds, for sink_open() and their tests.  The stream sink writes to
+ * fd, and closes it when freed if close_fd; on failure fd is left alone. */
 int sink_file_new(const char *path, bool direct, struct sink **ret, struct ferry_error *err);
 int sink_stream_new(const char *name, int fd, bool close_fd, struct sink **ret, struct ferry_error *err);
 
