@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -24,6 +25,7 @@ struct http_client {
         char *client_key;
         char pinned[FINGERPRINT_HEX_SIZE];      /* empty: verify with system CAs */
         char peer[FINGERPRINT_HEX_SIZE];        /* leaf seen on the last handshake */
+        char peer_sha1[HTTP_SHA1_THUMBPRINT_SIZE];      /* the same leaf's SHA-1, "AA:BB:..." */
         bool pin_mismatch;
         long connect_timeout_ms;
         long timeout_ms;
@@ -164,6 +166,24 @@ const char *http_client_peer_fingerprint(const struct http_client *c)
         return c->peer[0] ? c->peer : NULL;
 }
 
+const char *http_client_peer_sha1_thumbprint(const struct http_client *c)
+{
+        return c->peer_sha1[0] ? c->peer_sha1 : NULL;
+}
+
+/* VMware's thumbprint of a certificate: SHA-1 of the DER, upper-case hex pairs joined by ':'. */
+static void sha1_thumbprint(X509 *cert, char ret[static HTTP_SHA1_THUMBPRINT_SIZE])
+{
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+
+        ret[0] = '\0';
+        if (!X509_digest(cert, EVP_sha1(), md, &len) || len != 20)
+                return;
+        for (unsigned int i = 0; i < len; i++)
+                snprintf(ret + 3 * i, HTTP_SHA1_THUMBPRINT_SIZE - 3 * i, i + 1 < len ? "%02X:" : "%02X", md[i]);
+}
+
 void http_response_done(struct http_response *r)
 {
         if (!r)
@@ -189,6 +209,8 @@ static int verify_cb(int preverify_ok, X509_STORE_CTX *store)
 
         if (leaf && fingerprint_from_x509(X509_STORE_CTX_get_current_cert(store), c->peer) < 0)
                 return 0;
+        if (leaf)
+                sha1_thumbprint(X509_STORE_CTX_get_current_cert(store), c->peer_sha1);
         if (!c->pinned[0])
                 return preverify_ok;
 

@@ -100,6 +100,13 @@ int http_request_transfer(struct http_client *c, const char *method, const char 
  * TLS connection, or NULL.  Valid until the next request or free. */
 const char *http_client_peer_fingerprint(const struct http_client *c);
 
+/* 20 hex pairs, 19 colons and the NUL. */
+#define HTTP_SHA1_THUMBPRINT_SIZE 60
+
+/* The same certificate's SHA-1 as VMware writes thumbprints ("AA:BB:...",
+ * what VDDK checks), or NULL.  Valid like the fingerprint. */
+const char *http_client_peer_sha1_thumbprint(const struct http_client *c);
+
 void http_response_done(struct http_response *r);
 
 DEFINE_CLEANUP_FUNC(struct http_client, http_client_free);

@@ -30,6 +30,6 @@ int vmware_task_wait(struct vmware_client *c, const char *task, int timeout_s, c
 /* The moref of the VM with this instance uuid: -ENOENT "No virtual machine with instance uuid 'u'". */
 int vmware_find_vm(struct vmware_client *c, const char *instance_uuid, char **ret_moref, struct ferry_error *err);
 
-/* Build "nbdkit vddk" arguments etc.: not yet (see issue 4). */
+/* Disk access: ops->disk_open (vddk.h builds the nbdkit vddk command line). */
 
 #endif
