@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,7 +246,16 @@ struct http_exchange {
         int io_errno;           /* of a failed read() or write() */
         bool upload_short;      /* upload_fd ended before upload_size */
         bool out_of_memory;
+        bool canceled;          /* the thread's cancel flag was set */
 };
+
+/* Set by http_set_thread_cancel(): requests of this thread stop when it turns true. */
+static _Thread_local const atomic_bool *thread_cancel;
+
+void http_set_thread_cancel(const atomic_bool *flag)
+{
+        thread_cancel = flag;
+}
 
 static void http_exchange_done(struct http_exchange *x)
 {
@@ -364,6 +374,12 @@ static int xferinfo_cb(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
         const struct http_transfer *t = x->transfer;
 
         (void) ultotal;
+        if (thread_cancel && atomic_load(thread_cancel)) {
+                x->canceled = true;
+                return 1;
+        }
+        if (!t || !t->progress)
+                return 0;
         if (t->upload_fd >= 0)
                 t->progress((uint64_t) ulnow, t->upload_size, t->userdata);
         else
@@ -381,6 +397,8 @@ static int translate_curl_error(struct http_client *c, const struct http_exchang
                                        "Cannot read the request body: it ended after %" PRIu64 " of %" PRIu64
                                        " bytes",
                                        x->uploaded, x->transfer->upload_size);
+        if (x->canceled && cc == CURLE_ABORTED_BY_CALLBACK)
+                return ferry_error_set(err, -ECANCELED, "%s %s was canceled", method, url);
         if (x->io_errno && cc == CURLE_ABORTED_BY_CALLBACK)
                 return ferry_error_set(err, -x->io_errno, "Cannot read the request body: %m");
         if (x->io_errno && cc == CURLE_WRITE_ERROR)
@@ -517,7 +535,7 @@ static int http_perform(struct http_client *c, const char *method, const char *p
                 curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
                 curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_len);
         }
-        if (transfer && transfer->progress) {
+        if ((transfer && transfer->progress) || thread_cancel) {
                 curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
                 curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
                 curl_easy_setopt(h, CURLOPT_XFERINFODATA, &x);
