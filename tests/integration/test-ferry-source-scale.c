@@ -4,7 +4,8 @@
  * from a generated model (vcsim-model.c): 200 VMs in 2 datacenters with
  * folders, standard and distributed portgroups, listed as the model says;
  * sources that sync on their own every sync.source_interval; and a
- * ferryd that stops at once while a sync hangs on its source.
+ * ferryd that stops at once while a sync hangs on its source; and
+ * GET /1.0/operations/{id}/wait on such a sync.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -305,6 +306,89 @@ static void test_stopping_ferryd_cancels_a_sync_stuck_on_its_source(void **state
         close(fd);
 }
 
+/* A listener that takes connections into its backlog and never answers: a source whose sync hangs. */
+static int blackhole(char url[static 64])
+{
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t len = sizeof(sa);
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        assert_true(fd >= 0);
+        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        assert_int_equal(listen(fd, 16), 0);
+        assert_int_equal(getsockname(fd, (struct sockaddr *) &sa, &len), 0);
+        snprintf(url, 64, "https://127.0.0.1:%u/sdk", ntohs(sa.sin_port));
+        return fd;
+}
+
+/* The id of the only operation. */
+static char *only_operation(struct ctx *c)
+{
+        _cleanup_json_ json_t *ops = ferry_json(c->f, ARGS("query", "/1.0/operations?recursion=1"));
+
+        assert_int_equal(json_array_size(ops), 1);
+        return strdup(str(json_array_get(ops, 0), "id"));
+}
+
+static void test_waiting_on_an_operation_answers_when_it_ends_or_times_out(void **state)
+{
+        struct ctx *c = *state;
+        _cleanup_free_ char *add = NULL, *id = NULL, *path = NULL, *timed = NULL, *out = NULL;
+        _cleanup_json_ json_t *running = NULL, *done = NULL;
+        struct proc waiter = {};
+        char url[64];
+        int64_t t0;
+        int fd = blackhole(url);
+
+        ferryd_fixture_start(c->f);
+        add = ferry_ok(c->f, ARGS("source", "add", "stuck", url, "--username", "u", "--password", "p"));
+        id = only_operation(c);
+
+        /* With a timeout: the operation as it is, after that long. */
+        timed = strjoin("/1.0/operations/", id, "/wait?timeout=1", NULL);
+        t0 = now_ms();
+        running = ferry_json(c->f, ARGS("query", timed));
+        assert_true(now_ms() - t0 >= 900);
+        assert_string_equal(str(running, "status"), "Running");
+
+        /* Without: the answer comes when the sync fails, here once the listener goes away. */
+        path = strjoin("/1.0/operations/", id, "/wait", NULL);
+        char *const argv[] = { (char *) FERRY_PATH, (char *) "--socket", c->f->socket_path, (char *) "query", path,
+                               NULL };
+        proc_start(&waiter, argv);
+        struct timespec ts = { 0, 500 * 1000000L };
+        nanosleep(&ts, NULL);
+        assert_true(proc_running(&waiter));
+        close(fd);
+        assert_int_equal(proc_wait(&waiter, 20000), 0);
+        out = proc_stdout(&waiter);
+        done = json_loads(out, 0, NULL);
+        assert_non_null(done);
+        assert_string_equal(str(done, "status"), "Failure");
+        assert_string_equal(str(done, "id"), id);
+        proc_cleanup(&waiter);
+}
+
+static void test_waiting_with_a_bad_timeout_or_on_an_unknown_operation_says_why(void **state)
+{
+        struct ctx *c = *state;
+        char *out = NULL, *err = NULL;
+        char *const bad[] = { (char *) FERRY_PATH, (char *) "--socket", c->f->socket_path, (char *) "query",
+                              (char *) "/1.0/operations/x/wait?timeout=soon", NULL };
+        char *const unknown[] = { (char *) FERRY_PATH, (char *) "--socket", c->f->socket_path, (char *) "query",
+                                  (char *) "/1.0/operations/nope/wait?timeout=5", NULL };
+
+        ferryd_fixture_start(c->f);
+        assert_int_equal(proc_run(bad, &out, &err), 1);
+        assert_contains(err, "Invalid timeout 'soon': expected seconds, or -1 for no limit");
+        free(out);
+        free(err);
+        assert_int_equal(proc_run(unknown, &out, &err), 1);
+        assert_contains(err, "Operation 'nope' not found");
+        free(out);
+        free(err);
+}
+
 static int setup(void **state)
 {
         struct ctx *c = calloc(1, sizeof(*c));
@@ -335,6 +419,10 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_a_source_syncs_on_its_own_every_interval, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stopping_ferryd_cancels_a_sync_stuck_on_its_source, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_waiting_on_an_operation_answers_when_it_ends_or_times_out, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_waiting_with_a_bad_timeout_or_on_an_unknown_operation_says_why,
+                                                setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
