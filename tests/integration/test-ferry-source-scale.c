@@ -112,8 +112,8 @@ static void test_200_vms_in_2_datacenters_are_listed_as_the_model_says(void **st
 {
         struct ctx *c = *state;
         _cleanup_free_ char *add = NULL;
-        _cleanup_json_ json_t *instances = NULL, *networks = NULL;
-        size_t i, j, k, n_vms = 0, n_nets = 0;
+        _cleanup_json_ json_t *instances = NULL, *networks = NULL, *prod = NULL;
+        size_t i, j, k, n_vms = 0, n_nets = 0, n_prod = 0;
         json_t *dc, *mvm, *net, *dvs, *pg;
         char location[512];
 
@@ -152,9 +152,19 @@ static void test_200_vms_in_2_datacenters_are_listed_as_the_model_says(void **st
                         assert_int_equal(json_array_size(json_object_get(vm, "nics")), 1);
                         nic = json_array_get(json_object_get(vm, "nics"), 0);
                         assert_string_equal(str(nic, "hardware_address"), str(mnic, "mac"));
+                        /* vSphere tags (vAPI) as config "tag.<category>". */
+                        assert_string_equal(str(json_object_get(vm, "config"), "tag.env"),
+                                            json_string_value(json_array_get(
+                                                    json_object_get(json_object_get(mvm, "tags"), "env"), 0)));
+                        n_prod += streq(json_string_value(json_array_get(
+                                                json_object_get(json_object_get(mvm, "tags"), "env"), 0)),
+                                        "prod");
                 }
         assert_int_equal(n_vms, 200);
         assert_int_equal(json_array_size(instances), n_vms);
+        prod = ferry_json(c->f, ARGS("instance", "list", "has_tag('env', 'prod')", "-f", "json"));
+        assert_true(n_prod > 0);
+        assert_int_equal(json_array_size(prod), n_prod);
 
         networks = ferry_json(c->f, ARGS("network", "list", "-f", "json"));
         json_array_foreach(json_object_get(c->model, "datacenters"), i, dc) {

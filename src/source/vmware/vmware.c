@@ -16,6 +16,7 @@
 #include "common/strbuf.h"
 #include "source/disk.h"
 #include "source/vmware/inventory.h"
+#include "source/vmware/tags.h"
 #include "source/vmware/vddk.h"
 #include "source/vmware/vmware.h"
 
@@ -28,7 +29,9 @@ struct vmware_source {
         char *endpoint;
         char *username;
         char *password;
+        char *fingerprint;
         int max_objects;
+        size_t changed_areas_calls;     /* QueryChangedDiskAreas calls of the last changed_areas() */
 };
 
 static struct vmware_source *to_vmware(struct source *s)
@@ -39,6 +42,11 @@ static struct vmware_source *to_vmware(struct source *s)
 struct vmware_client *vmware_source_client(struct source *s)
 {
         return to_vmware(s)->client;
+}
+
+size_t vmware_source_changed_areas_calls(struct source *s)
+{
+        return to_vmware(s)->changed_areas_calls;
 }
 
 void vmware_source_set_page_size(struct source *s, int max_objects)
@@ -60,6 +68,7 @@ static void vmware_disconnect(struct source *s)
         if (v->password)
                 explicit_bzero(v->password, strlen(v->password));
         free(v->password);
+        free(v->fingerprint);
         free(v->name);
         free(v);
 }
@@ -88,7 +97,8 @@ static int vmware_connect(const json_t *source, struct source **ret, struct sour
         v->endpoint = strdup(json_string_value(json_object_get(props, "endpoint")) ?: "");
         v->username = strdup(json_string_value(json_object_get(props, "username")) ?: "");
         v->password = strdup(json_string_value(json_object_get(props, "password")) ?: "");
-        if (!v->name || !v->endpoint || !v->username || !v->password) {
+        v->fingerprint = strdup(fingerprint ? fingerprint : "");
+        if (!v->name || !v->endpoint || !v->username || !v->password || !v->fingerprint) {
                 vmware_disconnect(&v->base);
                 return ferry_error_set(err, -ENOMEM, "Out of memory");
         }
@@ -134,6 +144,15 @@ static int vmware_connect(const json_t *source, struct source **ret, struct sour
 static int get_properties(struct vmware_client *c, const char *type, const char *moref, const char *const *paths,
                           struct vmware_objects *objs, struct ferry_error *err);
 
+/* source_inventory_done(), which lives above this library. */
+static void inventory_drop(struct source_inventory *inv)
+{
+        json_decref(inv->instances);
+        json_decref(inv->networks);
+        json_decref(inv->warnings);
+        *inv = (struct source_inventory) {};
+}
+
 static int vmware_sync_inventory(struct source *s, struct source_inventory *ret, struct ferry_error *err)
 {
         struct vmware_source *v = to_vmware(s);
@@ -163,8 +182,34 @@ static int vmware_sync_inventory(struct source *s, struct source_inventory *ret,
                                            &inv.instances, &inv.networks, &inv.warnings, err);
         vmware_objects_done(&objs);
         vmware_objects_done(&fields);
-        if (r < 0)
+        if (r < 0) {
+                inventory_drop(&inv);
                 return r;
+        }
+
+        /* Tags live in vAPI, not SOAP: without them the inventory is still good, with a warning. */
+        if (sc && streq_ptr(sc->api_type, "VirtualCenter")) {
+                struct ferry_error tag_err = {};
+
+                r = vmware_tags_sync(&(struct vmware_tags_config) {
+                                             .endpoint = v->endpoint,
+                                             .username = v->username,
+                                             .password = v->password,
+                                             .fingerprint = v->fingerprint,
+                                     },
+                                     inv.instances, &tag_err);
+                if (r == -ECANCELED) {
+                        inventory_drop(&inv);
+                        return ferry_error_set(err, r, "%s", ferry_error_message(&tag_err));
+                }
+        if (r < 0 && json_array_append_new(inv.warnings,
+                                                   json_pack("{s:s, s:s, s:s, s:s}", "entity_type", "source", "entity",
+                                                             v->name, "type", "Tags unavailable", "message",
+                                                             ferry_error_message(&tag_err))) < 0) {
+                        inventory_drop(&inv);
+                        return ferry_error_set(err, -ENOMEM, "Out of memory");
+                }
+        }
         *ret = inv;
         return 0;
 }
@@ -560,6 +605,7 @@ static int vmware_changed_areas(struct source *s, const char *vm, const char *sn
         uint64_t offset = 0;
         int r;
 
+        to_vmware(s)->changed_areas_calls = 0;
         r = vmware_find_vm(c, vm, &moref, err);
         if (r < 0)
                 return r;
@@ -577,6 +623,7 @@ static int vmware_changed_areas(struct source *s, const char *vm, const char *sn
                     soap_append_int(&sb, "startOffset", (int64_t) offset) < 0 ||
                     soap_append_element(&sb, "changeId", change_id) < 0)
                         return ferry_error_set(err, -ENOMEM, "Out of memory");
+                to_vmware(s)->changed_areas_calls++;
                 r = vmware_client_call(c, "QueryChangedDiskAreas", strbuf_str(&sb), &doc, err);
                 if (r < 0)
                         return r;
