@@ -56,6 +56,7 @@ static const struct api_endpoint api_endpoints[] = {
         { .path = "/1.0/sources/{name}/sync", .handlers = { [API_METHOD_POST] = api_source_sync } },
         { .path = "/1.0/operations", .handlers = { [API_METHOD_GET] = api_operations_list } },
         { .path = "/1.0/operations/{id}", .handlers = { [API_METHOD_GET] = api_operation_get } },
+        { .path = "/1.0/operations/{id}/wait", .handlers = { [API_METHOD_GET] = api_operation_wait } },
         { .path = "/1.0/targets", .handlers = { [API_METHOD_GET] = api_collection_list, [API_METHOD_POST] = api_collection_create },
           .userdata = &api_targets },
         { .path = "/1.0/targets/{name}", .handlers = COLLECTION_OBJECT_HANDLERS, .userdata = &api_targets },
@@ -129,6 +130,7 @@ void api_response_done(struct api_response *r)
         json_decref(r->envelope);
         if (r->send_file && r->file_fd >= 0)
                 close(r->file_fd);
+        free(r->wait_operation);
         *r = (struct api_response) {};
 }
 

@@ -97,6 +97,14 @@ struct api_response {
         int file_fd;            /* owned when send_file */
         uint64_t file_size;
         const char *content_type; /* of the file, static */
+        /*
+         * A deferred answer: the handler set wait_operation (owned) instead
+         * of an envelope.  The server keeps the request and answers it with
+         * api_operation_wait_answer() once the operation ends, or after
+         * wait_timeout_usec (negative: no limit).
+         */
+        char *wait_operation;
+        int64_t wait_timeout_usec;
 };
 
 void api_response_done(struct api_response *r);

@@ -298,6 +298,8 @@ int daemon_new(const struct daemon_config *config, struct daemon **ret, struct f
         r = jobs_new(db_path, daemon_wake, d, &d->jobs, err);
         if (r < 0)
                 return r;
+        jobs_set_source_sync_interval(d->jobs, config->config ? config->config->source_interval_usec
+                                                              : CONFIG_DEFAULT_SYNC_INTERVAL_USEC);
 
         r = hooks_new(db_path, daemon_wake, d, &d->hooks, err);
         if (r < 0)
