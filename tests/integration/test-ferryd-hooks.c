@@ -271,8 +271,8 @@ static void test_a_hostile_hook_fails_while_ferryd_serves(void **state)
 static void test_a_disabled_hook_does_not_run(void **state)
 {
         struct ferryd_fixture *f = *state;
-        _cleanup_json_ json_t *h = NULL;
         struct api_answer a = {};
+        json_t *h;
 
         add_hook(f->socket_path, "off", "[\"*\"]", "function on_event(e) end");
         api_expect(f->socket_path, "PATCH", "/1.0/hooks/off", "{\"enabled\": false}", 200, &a);
