@@ -122,7 +122,7 @@ static void test_checkpoints_are_named_by_disk_and_change_list(void **state)
 {
         struct fixture *f = *state;
         struct worker_disk d = { .name = "disk0" };
-        _cleanup_free_ char *full = NULL, *delta = NULL, *own = NULL, *want = NULL;
+        _cleanup_free_ char *full = NULL, *delta = NULL, *own = NULL;
 
         assert_non_null(full = worker_state_checkpoint_path("/s", &d, NULL));
         assert_string_equal(full, "/s/disk0.full.ckpt");
