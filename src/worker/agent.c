@@ -863,6 +863,11 @@ static int agent_next(struct agent *ag, struct worker_command **ret, struct ferr
         int r;
 
         r = worker_state_load(ag->args->state_dir, &c, &json, err);
+        if (r == -EINVAL) {
+                /* ferryd sends the command it handed out again: the file is not needed. */
+                log_warning("%s; asking ferryd for the command instead", ferry_error_message(err));
+                r = worker_state_clear(ag->args->state_dir, err);
+        }
         if (r < 0)
                 return r;
         if (r > 0) {
@@ -905,13 +910,14 @@ static int agent_loop(struct agent *ag)
                 struct ferry_error err = {};
 
                 r = agent_next(ag, &c, &err);
-                if (r < 0 && (agent_error_is_fatal(r) || r == -ENOENT || r == -EINVAL || r == -ENOMEM ||
-                              startswith(ferry_error_message(&err), "State file"))) {
+                if (r < 0 && (agent_error_is_fatal(r) || r == -ENOENT || r == -EINVAL || r == -ENOMEM)) {
                         log_error("%s", ferry_error_message(&err));
                         return r;
                 }
-                if (r == -EAGAIN)
+                if (r == -EAGAIN) {
+                        agent_sleep(ag->args->poll_interval);
                         continue;
+                }
                 if (r < 0) {
                         log_warning("%s; retrying in %" PRIu64 " s", ferry_error_message(&err), delay / USEC_PER_SEC);
                         agent_sleep(delay);

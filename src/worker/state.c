@@ -45,8 +45,11 @@ int worker_state_load(const char *dir, struct worker_command **ret_command, json
         r = json_parse_strict(text, len, &v, err);
         if (r >= 0)
                 r = worker_command_parse(v, true, &c, err);
-        if (r < 0)
-                return ferry_error_prefix(err, "State file '%s' is damaged", path);
+        if (r < 0) {
+                ferry_error_prefix(err, "State file '%s' is damaged", path);
+                err->code = -EINVAL;
+                return -EINVAL;
+        }
         *ret_command = c;
         *ret_json = TAKE_PTR(v);
         return 1;

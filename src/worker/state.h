@@ -29,8 +29,9 @@
 /* Create dir (mode 0700) if it is missing. */
 int worker_state_prepare(const char *dir, struct ferry_error *err);
 
-/* The command in progress: 1 and *ret, or 0 when there is none.  A file
- * that is not a valid command is -EINVAL: "State file 'PATH' is damaged: …". */
+/* The command in progress: 1 and *ret_command (and its JSON), or 0 when
+ * there is none.  A file that is not a valid command is -EINVAL: "State
+ * file 'PATH' is damaged: …". */
 int worker_state_load(const char *dir, struct worker_command **ret_command, json_t **ret_json,
                       struct ferry_error *err);
 

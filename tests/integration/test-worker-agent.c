@@ -152,7 +152,8 @@ static int setup(void **state)
         write_text(f->config_path, config);
 
         seed_lab_inventory(f->d->data_dir);
-        ferryd_fixture_start_with(f->d, (const char *const[]) { "--config", f->config_path, NULL });
+        ferryd_fixture_start_with(f->d, (const char *const[]) { "--config", f->config_path, "--log-level", "debug",
+                                                                NULL });
         wait_for_port(&f->d->ferryd, f->port);
         assert_non_null(cert = strjoin(f->d->data_dir, "/server.crt", NULL));
         if (fingerprint_from_pem_file(cert, f->server_fp, &err) < 0)
@@ -499,6 +500,11 @@ static void test_a_full_import_then_a_delta_and_finalize_give_byte_identical_dis
         assert_true(num(json_array_get(disks, 0), "bytes_read") <= allocated_bytes(src0));
         entry = get_entry(f);
         assert_string_equal(str(entry, "status_message"), "Full import of 2 disks done");
+        {
+                _cleanup_free_ char *log = proc_stderr(&f->d->ferryd);
+
+                assert_contains(log, "Lifecycle event 'queue-entry-updated' for '/1.0/queue/" SEED_WEB01 "'");
+        }
         p = json_array_get(json_object_get(entry, "progress"), 0);
         assert_string_equal(str(p, "disk"), "disk0");
         assert_int_equal(num(p, "done"), size0);
@@ -789,6 +795,42 @@ static void test_a_failed_import_is_reported_and_the_agent_goes_on(void **state)
         assert_string_equal(str(entry, "status_message"), str(cmd, "message"));
 }
 
+static void test_a_damaged_state_file_is_dropped_and_the_command_fetched_again(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_free_ char *src = path_in(f, "small.img"), *out = path_in(f, "small.out"), *arg = NULL, *body = NULL,
+                            *cmdfile = NULL, *err = NULL, *want = NULL, *got = NULL;
+        _cleanup_json_ json_t *fetched = NULL, *cmd = NULL;
+        struct api_answer a = {};
+        int64_t id;
+
+        make_image(src, 8 * MIB, 3);
+        assert_non_null(arg = strjoin("file=", src, NULL));
+        nbd_server_start(&f->servers[0], f->d->dir, "small", "file", arg, NULL);
+        assert_true(asprintf(&body,
+                             "{\"command\": \"import\", \"mode\": \"full\", \"disks\": ["
+                             "{\"name\": \"disk0\", \"source\": \"%s\", \"sink\": \"%s\"}]}",
+                             f->servers[0].uri, out) > 0);
+        id = queue_command(f, body);
+
+        /* A worker fetched it, then its record was spoiled. */
+        worker_call(f, "POST", "/internal/worker/" SEED_WEB01 "/:command", f->token, &a);
+        assert_int_equal(json_integer_value(json_object_get(json_object_get(a.envelope, "metadata"), "id")), id);
+        api_answer_done(&a);
+        assert_int_equal(mkdir(f->state_dir, 0700), 0);
+        assert_non_null(cmdfile = strjoin(f->state_dir, "/command.json", NULL));
+        write_text(cmdfile, "{\"id\": ");
+
+        err = agent_run(f, 0, NULL, NULL);
+        assert_contains(err, "/command.json' is damaged: Invalid JSON");
+        assert_contains(err, "; asking ferryd for the command instead");
+        want = sha256_file(src);
+        got = sha256_file(out);
+        assert_string_equal(got, want);
+        cmd = get_command(f, id);
+        assert_string_equal(str(cmd, "status"), "done");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -808,6 +850,8 @@ int main(void)
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_a_failed_import_is_reported_and_the_agent_goes_on, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_a_damaged_state_file_is_dropped_and_the_command_fetched_again,
+                                                setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
