@@ -66,6 +66,7 @@ struct server_request {
         size_t n_args;
         char *if_match;
         char *header_sha256;
+        char *authorization;
         bool head;                      /* HEAD: headers only */
         /* Who sent it (server_request_identify()). */
         bool tls;
@@ -122,6 +123,7 @@ static void server_request_reset(struct server_request *sr)
                 free(sr->args[i]);
         free(sr->if_match);
         free(sr->header_sha256);
+        free(sr->authorization);
         free(sr->peer_pem);
         free(sr->username);
         strbuf_done(&sr->body);
@@ -197,6 +199,7 @@ static void server_request_fill(const struct server_request *sr, struct api_requ
                 .body_len = sr->body.len,
                 .if_match = sr->if_match,
                 .header_sha256 = sr->header_sha256,
+                .authorization = sr->authorization,
                 .requestor = {
                         .protocol = sr->tls ? "tls" : "unix",
                         .username = sr->username ?: "",
@@ -548,6 +551,7 @@ static int server_request_begin(struct server *s, struct lws *wsi, struct server
         sr->head = meth == LWSHUMETH_HEAD;
         sr->if_match = server_copy_header(wsi, WSI_TOKEN_HTTP_IF_MATCH);
         sr->header_sha256 = server_copy_custom_header(wsi, "x-ferry-sha256:");
+        sr->authorization = server_copy_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
 
         server_request_fill(sr, &req);
         sr->denied = !api_allows(&req);
