@@ -46,6 +46,9 @@ void worker_command_free(struct worker_command *c)
         for (size_t i = 0; i < c->n_disks; i++) {
                 free(c->disks[i].name);
                 free(c->disks[i].source);
+                for (char **a = c->disks[i].source_argv; a && *a; a++)
+                        free(*a);
+                free(c->disks[i].source_argv);
                 free(c->disks[i].sink);
                 free(c->disks[i].changes);
                 free(c->disks[i].checkpoint);
@@ -108,10 +111,42 @@ static int dup_field(const char *value, char **ret, struct ferry_error *err)
         return *ret ? 0 : ferry_error_set(err, -ENOMEM, "Out of memory");
 }
 
+/* "source_command": ["nbdkit", "vddk", ...]: non-empty strings, at most WORKER_SOURCE_ARGV_MAX. */
+static int parse_source_command(const json_t *v, char ***ret, struct ferry_error *err)
+{
+        size_t n = json_array_size(v);
+        char **argv;
+        json_t *item;
+        size_t i;
+
+        if (!json_is_array(v) || n == 0 || n > WORKER_SOURCE_ARGV_MAX)
+                return ferry_error_set(err, -EINVAL, "source_command must be an array of 1 to %d strings",
+                                       WORKER_SOURCE_ARGV_MAX);
+        json_array_foreach(v, i, item)
+                if (!json_is_string(item) || json_string_length(item) == 0)
+                        return ferry_error_set(err, -EINVAL, "source_command[%zu] must be a non-empty string", i);
+
+        argv = calloc(n + 1, sizeof(*argv));
+        if (!argv)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        json_array_foreach(v, i, item) {
+                argv[i] = strdup(json_string_value(item));
+                if (!argv[i]) {
+                        for (size_t j = 0; j < i; j++)
+                                free(argv[j]);
+                        free(argv);
+                        return ferry_error_set(err, -ENOMEM, "Out of memory");
+                }
+        }
+        *ret = argv;
+        return 0;
+}
+
 static int parse_disk(const struct worker_command *c, const json_t *obj, struct worker_disk *d,
                       struct ferry_error *err)
 {
-        static const char *const import_fields[] = { "name", "source", "sink", "changes", "checkpoint", NULL };
+        static const char *const import_fields[] = { "name", "source", "source_command", "sink", "changes",
+                                                     "checkpoint", NULL };
         static const char *const finalize_fields[] = { "name", "sink", NULL };
         bool import = c->type == WORKER_COMMAND_IMPORT;
         const char *name, *source = NULL, *sink, *checkpoint = NULL;
@@ -139,8 +174,18 @@ static int parse_disk(const struct worker_command *c, const json_t *obj, struct 
         r = json_get_string(obj, "sink", true, &sink, err);
         if (r >= 0 && sink[0] != '/')
                 r = ferry_error_set(err, -EINVAL, "sink '%s' must be an absolute path", sink);
-        if (r >= 0 && import)
-                r = json_get_string(obj, "source", true, &source, err);
+        if (r >= 0 && import) {
+                const json_t *command = json_object_get(obj, "source_command");
+
+                r = json_get_string(obj, "source", false, &source, err);
+                if (r >= 0 && !source == !command)
+                        r = ferry_error_set(err, -EINVAL,
+                                            "give either 'source' (an NBD URI) or 'source_command' (an NBD "
+                                            "server to start), not %s",
+                                            source ? "both" : "neither");
+                if (r >= 0 && command)
+                        r = parse_source_command(command, &d->source_argv, err);
+        }
         if (r >= 0 && source && !nbd_uri_valid(source))
                 r = ferry_error_set(err, -EINVAL, "source '%s' is not an NBD URI (nbd://, nbds://, nbd+unix://...)",
                                     source);

@@ -38,6 +38,8 @@
 #include "common/macros.h"
 
 #define WORKER_MAX_DISKS 64
+/* The most arguments a source command may have. */
+#define WORKER_SOURCE_ARGV_MAX 64
 #define WORKER_DISK_NAME_MAX 63
 #define WORKER_MESSAGE_MAX 1024
 
@@ -74,7 +76,9 @@ enum worker_update_status worker_update_status_from_string(const char *s);
 
 struct worker_disk {
         char *name;             /* [A-Za-z0-9][A-Za-z0-9._-]*, unique in the command */
-        char *source;           /* import: an NBD URI; NULL for finalize */
+        char *source;           /* import: an NBD URI, or NULL with source_argv; NULL for finalize */
+        char **source_argv;     /* import: an NBD server to start with socket activation
+                                 * (nbdkit vddk …, qemu-nbd …), NULL-terminated; or NULL */
         char *sink;             /* an absolute path: a block device or a file */
         char *changes;          /* delta: the change list as compact JSON text; NULL otherwise */
         char *checkpoint;       /* import: an absolute path, or NULL for the worker's state dir */

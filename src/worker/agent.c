@@ -548,7 +548,7 @@ static int agent_import_disk(struct agent *ag, const struct worker_disk *d, json
                 return r;
 
         r = disk_copy(&(struct disk_copy_options) {
-                              .source = { .uri = d->source },
+                              .source = { .uri = d->source, .argv = d->source_argv },
                               .sink = sink,
                               .changes = delta ? &changes : NULL,
                               .checkpoint_path = checkpoint,
@@ -593,7 +593,7 @@ static int agent_import(struct agent *ag, json_t **ret_result, struct ferry_erro
                 const struct worker_disk *d = &ag->cmd->disks[ag->current];
 
                 log_info("Disk '%s': %s import from %s to '%s'", d->name,
-                         worker_import_mode_to_string(ag->cmd->mode), d->source, d->sink);
+                         worker_import_mode_to_string(ag->cmd->mode), d->source ?: d->source_argv[0], d->sink);
                 r = agent_import_disk(ag, d, results, err);
                 if (r < 0)
                         return ferry_error_prefix(err, "Import of disk '%s' failed", d->name);

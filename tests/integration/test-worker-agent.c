@@ -666,6 +666,33 @@ static void test_progress_shows_in_the_queue_entry_and_a_killed_agent_resumes_fr
         assert_int_equal(access(ck, F_OK), -1);
 }
 
+/* The source's disk access may be a server to start (nbdkit vddk in
+ * production): the worker runs it with socket activation, one per
+ * connection, and it goes away with the copy. */
+static void test_an_import_from_a_server_the_worker_starts(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_free_ char *src = path_in(f, "src.img"), *out = path_in(f, "out.img"), *body = NULL, *err = NULL,
+                            *want = NULL, *got = NULL;
+        _cleanup_json_ json_t *cmd = NULL;
+        int64_t id;
+
+        make_image(src, 24 * MIB + 512, 7);
+        assert_true(asprintf(&body,
+                             "{\"command\": \"import\", \"mode\": \"full\", \"disks\": [{\"name\": \"disk0\", "
+                             "\"source_command\": [\"nbdkit\", \"--readonly\", \"file\", \"%s\"], \"sink\": \"%s\"}]}",
+                             src, out) > 0);
+        id = queue_command(f, body);
+        err = agent_run(f, 0, NULL, NULL);
+        assert_contains(err, "No command for the worker: exiting (--exit-when-idle)");
+
+        cmd = get_command(f, id);
+        assert_string_equal(str(cmd, "status"), "done");
+        want = sha256_file(src);
+        got = sha256_file(out);
+        assert_string_equal(got, want);
+}
+
 static void test_a_wrong_token_gets_403_and_the_agent_exits_with_a_clear_error(void **state)
 {
         struct fixture *f = *state;
@@ -839,6 +866,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(
                         test_progress_shows_in_the_queue_entry_and_a_killed_agent_resumes_from_its_checkpoint, setup,
                         teardown),
+                cmocka_unit_test_setup_teardown(test_an_import_from_a_server_the_worker_starts, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_a_wrong_token_gets_403_and_the_agent_exits_with_a_clear_error,
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(test_an_untrusted_client_reaches_only_the_worker_endpoints, setup,

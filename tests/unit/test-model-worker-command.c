@@ -150,6 +150,20 @@ static void test_disks_must_be_listed_named_and_unique(_unused_ void **state)
                         "Disk 0: must be an object");
 }
 
+static void test_a_source_may_be_a_server_to_start(_unused_ void **state)
+{
+        _cleanup_worker_command_ struct worker_command *c = command_ok(
+                "{\"command\": \"import\", \"mode\": \"full\", \"disks\": [{\"name\": \"disk0\", "
+                "\"source_command\": [\"nbdkit\", \"--readonly\", \"vddk\", \"file=[ds1] vm/vm.vmdk\"], "
+                "\"sink\": \"/dev/sdb\"}]}",
+                false);
+
+        assert_null(c->disks[0].source);
+        assert_string_equal(c->disks[0].source_argv[0], "nbdkit");
+        assert_string_equal(c->disks[0].source_argv[3], "file=[ds1] vm/vm.vmdk");
+        assert_null(c->disks[0].source_argv[4]);
+}
+
 static void test_disk_fields_are_checked_and_name_the_disk(_unused_ void **state)
 {
         command_refused("{\"command\": \"import\", \"mode\": \"full\", \"disks\": [{\"name\": \"disk0\", "
@@ -161,7 +175,20 @@ static void test_disk_fields_are_checked_and_name_the_disk(_unused_ void **state
                         false, -EINVAL, "Disk 'disk0': sink 'sdb' must be an absolute path");
         command_refused("{\"command\": \"import\", \"mode\": \"full\", \"disks\": [{\"name\": \"disk0\", \"sink\": "
                         "\"/dev/sdb\"}]}",
-                        false, -EINVAL, "Disk 'disk0': Missing required field 'source'");
+                        false, -EINVAL,
+                        "Disk 'disk0': give either 'source' (an NBD URI) or 'source_command' (an NBD server to "
+                        "start), not neither");
+        command_refused("{\"command\": \"import\", \"mode\": \"full\", \"disks\": [{\"name\": \"disk0\", " SRC
+                        ", \"source_command\": [\"nbdkit\"], \"sink\": \"/dev/sdb\"}]}",
+                        false, -EINVAL,
+                        "Disk 'disk0': give either 'source' (an NBD URI) or 'source_command' (an NBD server to "
+                        "start), not both");
+        command_refused("{\"command\": \"import\", \"mode\": \"full\", \"disks\": [{\"name\": \"disk0\", "
+                        "\"source_command\": [\"nbdkit\", \"\"], \"sink\": \"/dev/sdb\"}]}",
+                        false, -EINVAL, "Disk 'disk0': source_command[1] must be a non-empty string");
+        command_refused("{\"command\": \"import\", \"mode\": \"full\", \"disks\": [{\"name\": \"disk0\", "
+                        "\"source_command\": [], \"sink\": \"/dev/sdb\"}]}",
+                        false, -EINVAL, "Disk 'disk0': source_command must be an array of 1 to 64 strings");
         command_refused("{\"command\": \"finalize\", \"disks\": [{\"name\": \"disk0\", " SRC
                         ", \"sink\": \"/dev/sdb\"}]}",
                         false, -EINVAL, "Disk 0: Unknown field 'source'");
@@ -243,6 +270,7 @@ int main(void)
                 cmocka_unit_test(test_an_id_is_required_by_the_worker_and_refused_when_queued),
                 cmocka_unit_test(test_unknown_commands_modes_and_fields_are_named),
                 cmocka_unit_test(test_disks_must_be_listed_named_and_unique),
+                cmocka_unit_test(test_a_source_may_be_a_server_to_start),
                 cmocka_unit_test(test_disk_fields_are_checked_and_name_the_disk),
                 cmocka_unit_test(test_change_lists_go_with_deltas_only_and_have_the_right_shape),
                 cmocka_unit_test(test_an_update_parses_with_progress_and_result),
