@@ -76,6 +76,8 @@ struct server_request {
         char *username;                 /* its name in the trust store, "" if none */
         bool denied;                    /* not allowed: drain the body, answer 403 */
         bool length_required;           /* a chunked body: answer 411 */
+        bool close_after;               /* POST/PUT/PATCH without Content-Length: close after answering */
+        bool closing;                   /* the answer is out: close once lws has flushed it */
         struct strbuf body;
         bool body_too_large;
         /* A body streamed to a file (api_streams_body()). */
@@ -420,6 +422,9 @@ static int server_request_send(struct lws *wsi, struct server_request *sr, struc
             lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_ETAG, (const unsigned char *) resp.etag,
                                          (int) strlen(resp.etag), &p, end))
                 return -EIO;
+        if (sr->close_after &&
+            lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *) "close", 5, &p, end))
+                return -EIO;
         if (lws_finalize_write_http_header(wsi, start, &p, end))
                 return -EIO;
 
@@ -564,6 +569,14 @@ static int server_request_begin(struct server *s, struct lws *wsi, struct server
                 return server_request_answer(s, wsi, sr);
         }
 
+        /*
+         * Without a Content-Length such a request has no body (RFC 9112
+         * 6.3), but lws 4.1 waits for one before it reads the next request
+         * on the connection: answer, then close the connection.
+         */
+        sr->close_after = (meth == LWSHUMETH_POST || meth == LWSHUMETH_PUT || meth == LWSHUMETH_PATCH) &&
+                          lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0;
+
         if (!server_request_expects_body(wsi, meth))
                 return server_request_answer(s, wsi, sr);
 
@@ -622,6 +635,10 @@ static int server_request_write(struct lws *wsi, struct server_request *sr)
         size_t left, n;
         int r;
 
+        /* lws calls back once what was written is flushed. */
+        if (sr->closing)
+                return -ECONNRESET;
+
         if (sr->sending_file && sr->answer_sent == sr->answer_len) {
                 if (sr->file_left == 0) {
                         /* An empty file: Content-Length 0 said it all. */
@@ -647,6 +664,13 @@ static int server_request_write(struct lws *wsi, struct server_request *sr)
         sr->answer_sent += n;
 
         if (mode != LWS_WRITE_HTTP_FINAL) {
+                lws_callback_on_writable(wsi);
+                return 0;
+        }
+
+        if (sr->close_after) {
+                server_request_reset(sr);
+                sr->closing = true;
                 lws_callback_on_writable(wsi);
                 return 0;
         }
