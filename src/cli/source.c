@@ -266,7 +266,7 @@ static int source_sync(struct cli *cli, int argc, char *argv[])
         r = cli_connect(cli, &c);
         if (r < 0)
                 return r;
-        /* An empty object, not an empty body: ferryd then reuses the connection at once. */
+        /* The sync takes no parameters. */
         r = client_request_envelope(c, "POST", path, "{}", 2, &envelope, &err);
         if (r < 0)
                 return cli_log_error(&err);

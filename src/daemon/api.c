@@ -82,6 +82,16 @@ static const struct api_endpoint api_endpoints[] = {
         { .path = "/1.0/batches/{name}/placement", .handlers = { [API_METHOD_GET] = api_batch_placement_get } },
         { .path = "/1.0/queue", .handlers = { [API_METHOD_GET] = api_queue_list } },
         { .path = "/1.0/queue/{uuid}", .handlers = { [API_METHOD_GET] = api_queue_get } },
+        { .path = "/1.0/queue/{uuid}/worker-token", .handlers = { [API_METHOD_POST] = api_queue_worker_token_post } },
+        { .path = "/1.0/queue/{uuid}/worker-commands", .handlers = {
+                [API_METHOD_GET] = api_queue_worker_commands_list,
+                [API_METHOD_POST] = api_queue_worker_commands_post } },
+        /* The worker in a VM has no trusted certificate: its queue entry's
+         * secret authenticates it (api-worker.c), POST only. */
+        { .path = "/internal/worker/{uuid}/:command", .handlers = { [API_METHOD_POST] = api_worker_command },
+          .untrusted = METHOD(API_METHOD_POST) },
+        { .path = "/internal/worker/{uuid}/:update", .handlers = { [API_METHOD_POST] = api_worker_update },
+          .untrusted = METHOD(API_METHOD_POST) },
         { .path = "/1.0/warnings", .handlers = { [API_METHOD_GET] = api_warnings_list } },
         { .path = "/1.0/warnings/{uuid}", .handlers = {
                 [API_METHOD_GET] = api_resource_get,

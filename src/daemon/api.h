@@ -77,6 +77,7 @@ struct api_request {
         const struct api_upload *upload; /* API_STREAM_BODY endpoints only */
         const char *if_match;   /* the If-Match header, NULL if absent */
         const char *header_sha256; /* X-Ferry-SHA256, NULL if absent */
+        const char *authorization; /* the Authorization header, NULL if absent */
         struct api_requestor requestor;
         /* The {placeholders} of the matched route, in order; api_handle()
          * fills them. */
@@ -197,5 +198,12 @@ json_t *api_https_addresses(const struct daemon *d);
 /* api-artifacts.c */
 int api_artifact_file_get(struct daemon *d, const struct api_request *req, struct api_response *ret);
 int api_artifact_file_put(struct daemon *d, const struct api_request *req, struct api_response *ret);
+
+/* api-worker.c: the worker endpoints and their admin side. */
+int api_worker_command(struct daemon *d, const struct api_request *req, struct api_response *ret);
+int api_worker_update(struct daemon *d, const struct api_request *req, struct api_response *ret);
+int api_queue_worker_token_post(struct daemon *d, const struct api_request *req, struct api_response *ret);
+int api_queue_worker_commands_list(struct daemon *d, const struct api_request *req, struct api_response *ret);
+int api_queue_worker_commands_post(struct daemon *d, const struct api_request *req, struct api_response *ret);
 
 #endif

@@ -67,6 +67,7 @@ struct server_request {
         size_t n_args;
         char *if_match;
         char *header_sha256;
+        char *authorization;
         bool head;                      /* HEAD: headers only */
         /* Who sent it (server_request_identify()). */
         bool tls;
@@ -76,6 +77,8 @@ struct server_request {
         char *username;                 /* its name in the trust store, "" if none */
         bool denied;                    /* not allowed: drain the body, answer 403 */
         bool length_required;           /* a chunked body: answer 411 */
+        bool close_after;               /* POST/PUT/PATCH without Content-Length: close after answering */
+        bool closing;                   /* the answer is out: close once lws has flushed it */
         struct strbuf body;
         bool body_too_large;
         /* A body streamed to a file (api_streams_body()). */
@@ -123,6 +126,7 @@ static void server_request_reset(struct server_request *sr)
                 free(sr->args[i]);
         free(sr->if_match);
         free(sr->header_sha256);
+        free(sr->authorization);
         free(sr->peer_pem);
         free(sr->username);
         strbuf_done(&sr->body);
@@ -198,6 +202,7 @@ static void server_request_fill(const struct server_request *sr, struct api_requ
                 .body_len = sr->body.len,
                 .if_match = sr->if_match,
                 .header_sha256 = sr->header_sha256,
+                .authorization = sr->authorization,
                 .requestor = {
                         .protocol = sr->tls ? "tls" : "unix",
                         .username = sr->username ?: "",
@@ -418,6 +423,9 @@ static int server_request_send(struct lws *wsi, struct server_request *sr, struc
             lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_ETAG, (const unsigned char *) resp.etag,
                                          (int) strlen(resp.etag), &p, end))
                 return -EIO;
+        if (sr->close_after &&
+            lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *) "close", 5, &p, end))
+                return -EIO;
         if (lws_finalize_write_http_header(wsi, start, &p, end))
                 return -EIO;
 
@@ -549,6 +557,7 @@ static int server_request_begin(struct server *s, struct lws *wsi, struct server
         sr->head = meth == LWSHUMETH_HEAD;
         sr->if_match = server_copy_header(wsi, WSI_TOKEN_HTTP_IF_MATCH);
         sr->header_sha256 = server_copy_custom_header(wsi, "x-ferry-sha256:");
+        sr->authorization = server_copy_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
 
         server_request_fill(sr, &req);
         sr->denied = !api_allows(&req);
@@ -560,6 +569,14 @@ static int server_request_begin(struct server *s, struct lws *wsi, struct server
                 sr->length_required = true;
                 return server_request_answer(s, wsi, sr);
         }
+
+        /*
+         * Without a Content-Length such a request has no body (RFC 9112
+         * 6.3), but lws 4.1 waits for one before it reads the next request
+         * on the connection: answer, then close the connection.
+         */
+        sr->close_after = (meth == LWSHUMETH_POST || meth == LWSHUMETH_PUT || meth == LWSHUMETH_PATCH) &&
+                          lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0;
 
         if (!server_request_expects_body(wsi, meth))
                 return server_request_answer(s, wsi, sr);
@@ -619,6 +636,10 @@ static int server_request_write(struct lws *wsi, struct server_request *sr)
         size_t left, n;
         int r;
 
+        /* lws calls back once what was written is flushed. */
+        if (sr->closing)
+                return -ECONNRESET;
+
         if (sr->sending_file && sr->answer_sent == sr->answer_len) {
                 if (sr->file_left == 0) {
                         /* An empty file: Content-Length 0 said it all. */
@@ -644,6 +665,13 @@ static int server_request_write(struct lws *wsi, struct server_request *sr)
         sr->answer_sent += n;
 
         if (mode != LWS_WRITE_HTTP_FINAL) {
+                lws_callback_on_writable(wsi);
+                return 0;
+        }
+
+        if (sr->close_after) {
+                server_request_reset(sr);
+                sr->closing = true;
                 lws_callback_on_writable(wsi);
                 return 0;
         }

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * ferry-worker: the disk mover.  Today it has one command, copy (the
- * standalone copier); the agent command (the worker inside a migrating VM)
- * comes with ferryd's worker endpoints.
+ * ferry-worker: the disk mover.  Two commands: copy (the standalone
+ * copier) and agent (the worker inside a migrating VM, driven by ferryd).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -26,8 +25,8 @@ static void help(FILE *f)
                 "Commands:\n"
                 "  copy SRC DST   Copy the disk at the NBD source SRC to DST: only allocated\n"
                 "                 data, zeros as holes, resumable, optionally verified\n"
-                "\n"
-                "The 'agent' command, which runs inside a migrating VM, is not there yet.\n"
+                "  agent          Run as ferry's worker inside a migrating VM: take commands\n"
+                "                 from ferryd, copy the VM's disks, report progress\n"
                 "\n"
                 "Options:\n"
                 "  -h, --help     Show this help and exit\n"
@@ -36,7 +35,7 @@ static void help(FILE *f)
                 "Example:\n"
                 "  ferry-worker copy --verify 'nbd+unix:///?socket=/run/disk0.sock' disk0.img\n"
                 "\n"
-                "Run 'ferry-worker copy --help' for the copy options, or see 'man ferry-worker'.\n");
+                "Run 'ferry-worker COMMAND --help' for a command's options, or see 'man ferry-worker'.\n");
 }
 
 int main(int argc, char *argv[])
@@ -74,6 +73,12 @@ int main(int argc, char *argv[])
 
                 optind = 0;     /* glibc: start getopt over, on the command's argv */
                 return worker_copy(argc - first, argv + first);
+        }
+        if (streq(argv[optind], "agent")) {
+                int first = optind;
+
+                optind = 0;
+                return worker_agent(argc - first, argv + first);
         }
         fprintf(stderr, "ferry-worker: Unknown command '%s'\n\n", argv[optind]);
         help(stderr);

@@ -9,5 +9,6 @@
 #define EXIT_USAGE 2
 
 int worker_copy(int argc, char *argv[]);
+int worker_agent(int argc, char *argv[]);
 
 #endif

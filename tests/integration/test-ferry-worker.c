@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -36,7 +37,7 @@ static void test_help_names_the_copy_command_with_an_example(void **state)
         assert_true(startswith(out, "Usage: ferry-worker COMMAND [OPTIONS] [ARGS]\n"));
         assert_contains(out, "  copy SRC DST ");
         assert_contains(out, "ferry-worker copy --verify 'nbd+unix:///?socket=");
-        assert_contains(out, "The 'agent' command, which runs inside a migrating VM, is not there yet.");
+        assert_contains(out, "  agent          Run as ferry's worker inside a migrating VM");
 }
 
 static void test_copy_help_teaches_sources_sinks_options_and_examples(void **state)
@@ -73,8 +74,51 @@ static void test_no_command_is_a_usage_error(void **state)
 static void test_an_unknown_command_is_a_usage_error(void **state)
 {
         (void) state;
-        assert_usage_error((char *const[]) { W, "agent", NULL }, "ferry-worker: Unknown command 'agent'\n",
+        assert_usage_error((char *const[]) { W, "sync", NULL }, "ferry-worker: Unknown command 'sync'\n",
                            "Usage: ferry-worker", NULL);
+}
+
+static void test_agent_help_names_each_setting_with_its_variable_and_incus_key(void **state)
+{
+        _cleanup_free_ char *out = proc_run_stdout(0, (char *const[]) { W, "agent", "--help", NULL });
+
+        (void) state;
+        assert_true(startswith(out, "Usage: ferry-worker agent [OPTIONS]\n"));
+        assert_contains(out, "--endpoint      FERRY_WORKER_ENDPOINT     user.ferry.endpoint");
+        assert_contains(out, "--fingerprint   FERRY_WORKER_FINGERPRINT  user.ferry.fingerprint");
+        assert_contains(out, "--token         FERRY_WORKER_TOKEN        user.ferry.token");
+        assert_contains(out, "--uuid          FERRY_WORKER_UUID         user.ferry.uuid");
+        assert_contains(out, "--state-dir DIR");
+        assert_contains(out, "--exit-when-idle");
+}
+
+static void test_agent_usage_errors_name_the_option(void **state)
+{
+        (void) state;
+        assert_usage_error((char *const[]) { W, "agent", "--poll-interval", "often", NULL },
+                           "ferry-worker agent: --poll-interval must be a duration such as '500ms', '10s' or '1m', "
+                           "not 'often'\n",
+                           "Try 'ferry-worker agent --help'", NULL);
+        assert_usage_error((char *const[]) { W, "agent", "--frobnicate", NULL },
+                           "ferry-worker agent: Unknown option '--frobnicate'\n", NULL);
+        assert_usage_error((char *const[]) { W, "agent", "extra", NULL },
+                           "ferry-worker agent: Unexpected argument 'extra'\n", NULL);
+}
+
+/* Outside an Incus VM (no /dev/incus/sock) whatever is not given is an error that says where it comes from. */
+static void test_agent_without_configuration_says_how_to_give_it(void **state)
+{
+        _cleanup_free_ char *err = NULL, *bad = NULL;
+
+        (void) state;
+        assert_int_equal(access("/dev/incus/sock", F_OK), -1);
+        err = proc_run_stderr(1, (char *const[]) { W, "agent", "--endpoint", "https://127.0.0.1:1", NULL });
+        assert_string_equal(err, "ferry-worker: error: No fingerprint: pass --fingerprint, set FERRY_WORKER_FINGERPRINT, "
+                                 "or run inside an Incus VM with the config key user.ferry.fingerprint (devIncus "
+                                 "socket '/dev/incus/sock': No such file or directory)\n");
+        bad = proc_run_stderr(1, (char *const[]) { W, "agent", "--endpoint", "http://127.0.0.1:1", "--fingerprint",
+                                                   "ab", "--token", "t", "--uuid", "u", NULL });
+        assert_string_equal(bad, "ferry-worker: error: The ferryd endpoint 'http://127.0.0.1:1' must start with https://\n");
 }
 
 static void test_unknown_option_is_a_usage_error(void **state)
@@ -142,6 +186,9 @@ int main(void)
                 cmocka_unit_test(test_no_command_is_a_usage_error),
                 cmocka_unit_test(test_an_unknown_command_is_a_usage_error),
                 cmocka_unit_test(test_unknown_option_is_a_usage_error),
+                cmocka_unit_test(test_agent_help_names_each_setting_with_its_variable_and_incus_key),
+                cmocka_unit_test(test_agent_usage_errors_name_the_option),
+                cmocka_unit_test(test_agent_without_configuration_says_how_to_give_it),
                 cmocka_unit_test(test_copy_without_arguments_is_a_usage_error),
                 cmocka_unit_test(test_copy_option_values_are_checked),
                 cmocka_unit_test(test_a_source_command_needs_its_brackets_closed_and_filled),
