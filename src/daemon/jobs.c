@@ -24,6 +24,9 @@ struct job {
         struct job *next;
         char *source;
         json_t *operation;      /* shared with the operations list */
+        jobs_run_fn run;        /* NULL: sync source */
+        void *userdata;
+        void (*free_userdata)(void *userdata);
 };
 
 struct jobs {
@@ -56,6 +59,8 @@ static void job_free(struct job *job)
                 return;
         free(job->source);
         json_decref(job->operation);
+        if (job->free_userdata)
+                job->free_userdata(job->userdata);
         free(job);
 }
 
@@ -108,11 +113,13 @@ static void *jobs_thread(void *userdata)
                         j->tail = NULL;
                 pthread_mutex_unlock(&j->lock);
 
-                if (db)
+                if (db && job->run)
+                        r = job->run(db, job->userdata, &summary, &err);
+                else if (db)
                         r = sync_source(db, job->source, &summary, &err);
                 else
                         r = ferry_error_set(&err, open_err.code, "%s", ferry_error_message(&open_err));
-                if (r < 0)
+                if (r < 0 && !job->run)
                         log_warning("Sync of source '%s' failed: %s", job->source, ferry_error_message(&err));
 
                 pthread_mutex_lock(&j->lock);
@@ -217,6 +224,56 @@ int jobs_submit_sync(struct jobs *j, const char *source, char **ret_id, struct f
                                    "status_code", 103, "resources", "sources", url, "metadata", "err", "",
                                    "may_cancel", 0, "created_at", now, "updated_at", now);
         if (!job->source || !job->operation) {
+                job_free(job);
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        }
+
+        pthread_mutex_lock(&j->lock);
+        if (json_array_append(j->operations, job->operation) < 0) {
+                pthread_mutex_unlock(&j->lock);
+                job_free(job);
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        }
+        if (j->tail)
+                j->tail->next = job;
+        else
+                j->head = job;
+        j->tail = job;
+        pthread_cond_signal(&j->cond);
+        pthread_mutex_unlock(&j->lock);
+
+        *ret_id = TAKE_PTR(id);
+        return 0;
+}
+
+int jobs_submit(struct jobs *j, const char *description, const char *resource_type, const char *resource_url,
+                jobs_run_fn run, void *userdata, void (*free_userdata)(void *userdata), char **ret_id,
+                struct ferry_error *err)
+{
+        _cleanup_free_ char *id = NULL;
+        struct job *job;
+        char uuid[37], now[TIMESTAMP_RFC3339_MAX];
+
+        job = calloc(1, sizeof(*job));
+        if (!job) {
+                if (free_userdata)
+                        free_userdata(userdata);
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        }
+        job->run = run;
+        job->userdata = userdata;
+        job->free_userdata = free_userdata;
+        if (random_uuid(uuid) < 0) {
+                job_free(job);
+                return ferry_error_set(err, -EIO, "Cannot make an operation id");
+        }
+        now_rfc3339(now);
+        id = strdup(uuid);
+        job->operation = json_pack("{s:s, s:s, s:s, s:s, s:i, s:{s:[s]}, s:n, s:s, s:b, s:s, s:s}", "id", uuid,
+                                   "class", "task", "description", description, "status", "Running",
+                                   "status_code", 103, "resources", resource_type, resource_url, "metadata", "err",
+                                   "", "may_cancel", 0, "created_at", now, "updated_at", now);
+        if (!id || !job->operation) {
                 job_free(job);
                 return ferry_error_set(err, -ENOMEM, "Out of memory");
         }

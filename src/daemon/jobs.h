@@ -22,6 +22,7 @@
 #include "common/error.h"
 #include "common/macros.h"
 
+struct db;
 struct jobs;
 
 /* Start the thread; it opens db_path for itself.  wake(userdata) is called from it. */
@@ -33,6 +34,21 @@ DEFINE_CLEANUP_FUNC(struct jobs, jobs_free);
 
 /* Queue a sync of source name; *ret_id (free() it) is its operation's id. */
 int jobs_submit_sync(struct jobs *j, const char *source, char **ret_id, struct ferry_error *err);
+
+/*
+ * Any other job: run(db, userdata, &metadata, err) on the job thread with
+ * its connection; a negative return fails the operation with err's text,
+ * metadata (may stay NULL) becomes the operation's.  description names it
+ * ("Syncing target 'lab'"), resource_type and resource_url its "resources"
+ * entry ("targets", "/1.0/targets/lab").  userdata is freed with
+ * free_userdata (may be NULL) once the job ran or was dropped, and also
+ * when submitting fails.
+ */
+typedef int (*jobs_run_fn)(struct db *db, void *userdata, json_t **ret_metadata, struct ferry_error *err);
+
+int jobs_submit(struct jobs *j, const char *description, const char *resource_type, const char *resource_url,
+                jobs_run_fn run, void *userdata, void (*free_userdata)(void *userdata), char **ret_id,
+                struct ferry_error *err);
 
 /* A copy of the operation id, or NULL (errno ENOENT) if unknown. */
 json_t *jobs_operation_get(struct jobs *j, const char *id);
