@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "common/json.h"
@@ -322,10 +323,113 @@ static int print_summary(const json_t *batch, size_t n_instances)
         return 0;
 }
 
+static const struct column placement_columns[] = {
+        COLUMN("INSTANCE", "name"),
+        COLUMN("PLACEMENT", "status"),
+        COLUMN("TARGET", "target"),
+        COLUMN("PROJECT", "project"),
+        COLUMN("POOLS", "pools"),
+        COLUMN("NETWORKS", "networks"),
+        COLUMN("DETAIL", "detail"),
+};
+
+/* Ask for the placement dry run and wait for its operation; its metadata in *ret. */
+static int placement_dry_run(struct client *c, const char *name, json_t **ret, struct ferry_error *err)
+{
+        _cleanup_free_ char *path = cli_path("/1.0/batches", name, "/placement"), *op_path = NULL;
+        _cleanup_json_ json_t *envelope = NULL;
+        const char *id;
+        int r;
+
+        if (!path)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        r = client_request_envelope(c, "GET", path, NULL, 0, &envelope, err);
+        if (r < 0)
+                return r;
+        if (!streq_ptr(json_string_value(json_object_get(envelope, "type")), "async")) {
+                json_t *md = NULL;
+
+                r = client_envelope_metadata(envelope, "GET", path, &md, err);
+                json_decref(md);
+                return r < 0 ? r : ferry_error_set(err, -EBADMSG, "ferryd answered GET %s without an operation", path);
+        }
+        id = json_string_value(json_object_get(json_object_get(envelope, "metadata"), "id"));
+        op_path = id ? cli_path("/1.0/operations", id, NULL) : NULL;
+        if (!op_path)
+                return ferry_error_set(err, -EBADMSG, "ferryd started a dry run without an operation id");
+        for (;;) {
+                _cleanup_json_ json_t *op = NULL;
+                struct timespec ts = { .tv_nsec = 100 * 1000 * 1000 };
+                const char *status;
+
+                r = client_request(c, "GET", op_path, NULL, &op, err);
+                if (r < 0)
+                        return r;
+                status = json_string_value(json_object_get(op, "status"));
+                if (streq_ptr(status, "Success")) {
+                        *ret = json_incref(json_object_get(op, "metadata"));
+                        return 0;
+                }
+                if (!streq_ptr(status, "Running"))
+                        return ferry_error_set(err, -EIO, "Placement dry run failed: %s",
+                                               json_string_value(json_object_get(op, "err")) ?: "?");
+                nanosleep(&ts, NULL);
+        }
+}
+
+/* One row of the placement table from one dry-run result. */
+static json_t *placement_row(const json_t *result)
+{
+        const json_t *p = json_object_get(result, "placement"), *item;
+        _cleanup_strbuf_ struct strbuf pools = STRBUF_INIT, nets = STRBUF_INIT;
+        const char *status = json_string_value(json_object_get(result, "status")) ?: "";
+        const char *detail = json_string_value(json_object_get(result, streq(status, "Blocked") ? "reason" : "error"));
+        size_t i;
+
+        json_array_foreach(json_object_get(p, "disks"), i, item)
+                if (strbuf_appendf(&pools, "%s%s=%s", i ? ", " : "", json_string_value(json_object_get(item, "name")),
+                                   json_string_value(json_object_get(item, "pool"))) < 0)
+                        return NULL;
+        json_array_foreach(json_object_get(p, "nics"), i, item) {
+                const char *vlan = json_string_value(json_object_get(item, "vlan"));
+
+                if (strbuf_appendf(&nets, "%s%s=%s (%s%s%s)", i ? ", " : "",
+                                   json_string_value(json_object_get(item, "hardware_address")),
+                                   json_string_value(json_object_get(item, "network")),
+                                   json_string_value(json_object_get(item, "nictype")), vlan && *vlan ? ", vlan " : "",
+                                   vlan && *vlan ? vlan : "") < 0)
+                        return NULL;
+        }
+        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name",
+                         json_string_value(json_object_get(result, "name")) ?: "", "status", status, "target",
+                         json_string_value(json_object_get(p, "target")) ?: "", "project",
+                         json_string_value(json_object_get(p, "target_project")) ?: "", "pools", strbuf_str(&pools),
+                         "networks", strbuf_str(&nets), "detail", detail ?: "");
+}
+
+static int print_placement(const json_t *dry_run, enum output_format format)
+{
+        _cleanup_json_ json_t *rows = json_array();
+        const json_t *result;
+        size_t i;
+
+        if (!rows)
+                return log_error_errno(ENOMEM, "Out of memory");
+        json_array_foreach(json_object_get(dry_run, "instances"), i, result)
+                if (json_array_append_new(rows, placement_row(result)) < 0)
+                        return log_error_errno(ENOMEM, "Out of memory");
+        printf("Placement: %lld placed, %lld blocked, %lld failed, %lld skipped\n",
+               (long long) json_integer_value(json_object_get(dry_run, "placed")),
+               (long long) json_integer_value(json_object_get(dry_run, "blocked")),
+               (long long) json_integer_value(json_object_get(dry_run, "failed")),
+               (long long) json_integer_value(json_object_get(dry_run, "skipped")));
+        return cli_print_list(rows, placement_columns, ELEMENTSOF(placement_columns), format, NULL);
+}
+
 static int batch_info(struct cli *cli, int argc, char *argv[])
 {
         _cleanup_client_ struct client *c = NULL;
-        _cleanup_json_ json_t *batch = NULL, *instances = NULL, *both = NULL;
+        _cleanup_json_ json_t *batch = NULL, *instances = NULL, *both = NULL, *placement = NULL;
         _cleanup_free_ char *path = NULL, *instances_path = NULL, *text = NULL;
         struct ferry_error err = {};
         enum output_format format;
@@ -346,13 +450,15 @@ static int batch_info(struct cli *cli, int argc, char *argv[])
         r = client_request(c, "GET", path, NULL, &batch, &err);
         if (r >= 0)
                 r = client_request(c, "GET", instances_path, NULL, &instances, &err);
+        if (r >= 0 && format != OUTPUT_FORMAT_CSV)
+                r = placement_dry_run(c, argv[1], &placement, &err);
         if (r < 0)
                 return cli_log_error(&err);
         if (!json_is_array(instances))
                 return log_error_errno(EBADMSG, "The answer of ferryd to GET %s is not a list", instances_path);
 
         if (format == OUTPUT_FORMAT_JSON || format == OUTPUT_FORMAT_YAML) {
-                both = json_pack("{s:O,s:O}", "batch", batch, "instances", instances);
+                both = json_pack("{s:O,s:O,s:O}", "batch", batch, "instances", instances, "placement", placement);
                 if (!both)
                         return log_error_errno(ENOMEM, "Out of memory");
                 if (format == OUTPUT_FORMAT_YAML)
@@ -375,8 +481,12 @@ static int batch_info(struct cli *cli, int argc, char *argv[])
                 if (r < 0)
                         return r;
         }
-        return cli_print_list(instances, cli_instance_columns, cli_instance_n_columns, format,
-                              model_instance_effective);
+        r = cli_print_list(instances, cli_instance_columns, cli_instance_n_columns, format,
+                           model_instance_effective);
+        if (r < 0 || format == OUTPUT_FORMAT_CSV)
+                return r;
+        fputs("\n", stdout);
+        return print_placement(placement, format);
 }
 
 const struct cli_command cli_batch_commands[] = {
@@ -450,11 +560,14 @@ const struct cli_command cli_batch_commands[] = {
         {
                 .name = "info",
                 .args = "NAME",
-                .summary = "Show a batch and the instances it selects",
+                .summary = "Show a batch, the instances it selects and where they would go",
                 .description =
                         "Show a summary of the batch and the instances its expression selects now,\n"
-                        "in the columns of 'ferry instance list'.  With -f json or yaml, one object\n"
-                        "with 'batch' and 'instances'; with -f csv, the instances alone.",
+                        "in the columns of 'ferry instance list', then a placement dry run: for\n"
+                        "each instance, where its placement scriptlet, the batch defaults and the\n"
+                        "network mappings put it, or why it is blocked or cannot be placed.  With\n"
+                        "-f json or yaml, one object with 'batch', 'instances' and 'placement'\n"
+                        "(GET /1.0/batches/NAME/placement); with -f csv, the instances alone.",
                 .min_args = 1,
                 .max_args = 1,
                 .run = batch_info,

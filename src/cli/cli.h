@@ -169,6 +169,7 @@ extern const struct cli_command cli_batch_commands[];
 extern const struct cli_command cli_queue_commands[];
 extern const struct cli_command cli_warning_commands[];
 extern const struct cli_command cli_artifact_commands[];
+extern const struct cli_command cli_hook_commands[];
 extern const struct cli_option cli_query_options[];
 extern const struct cli_command cli_remote_commands[];  /* remote.c */
 extern const struct cli_command cli_config_commands[];  /* trust.c */

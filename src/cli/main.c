@@ -82,6 +82,12 @@ static const struct cli_command cli_commands[] = {
                 .subcommands = cli_artifact_commands,
         },
         {
+                .name = "hook",
+                .summary = "Manage event hooks: Lua scripts that react to events",
+                .description = "Hooks run on_event(event) for the lifecycle events they list (docs/scriptlets.md).",
+                .subcommands = cli_hook_commands,
+        },
+        {
                 .name = "remote",
                 .summary = "Manage the ferryd servers this client talks to",
                 .description = "Remotes are ferryd servers reached over HTTPS; 'local' is the unix socket.\n"

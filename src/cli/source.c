@@ -182,16 +182,19 @@ static int properties_from_options(struct cli *cli, json_t *props, bool create)
         return 0;
 }
 
-/* Poll operation id until it ends; *ret_op gets its last state. */
+/*
+ * Wait for operation id to end (GET /1.0/operations/ID/wait, in rounds of
+ * 30 s so that no client timeout cuts a long one short); *ret_op gets its
+ * last state.
+ */
 static int wait_operation(struct client *c, const char *id, json_t **ret_op, struct ferry_error *err)
 {
-        _cleanup_free_ char *path = cli_path("/1.0/operations", id, NULL);
+        _cleanup_free_ char *base = cli_path("/1.0/operations", id, NULL), *path = NULL;
 
-        if (!path)
+        if (!base || !(path = strjoin(base, "/wait?timeout=30", NULL)))
                 return ferry_error_set(err, -ENOMEM, "Out of memory");
         for (;;) {
                 json_t *op = NULL;
-                struct timespec ts = { .tv_nsec = 100 * 1000 * 1000 };
                 int r;
 
                 r = client_request(c, "GET", path, NULL, &op, err);
@@ -202,7 +205,6 @@ static int wait_operation(struct client *c, const char *id, json_t **ret_op, str
                         return 0;
                 }
                 json_decref(op);
-                nanosleep(&ts, NULL);
         }
 }
 
@@ -264,7 +266,7 @@ static int source_sync(struct cli *cli, int argc, char *argv[])
         r = cli_connect(cli, &c);
         if (r < 0)
                 return r;
-        /* An empty object, not an empty body: ferryd then reuses the connection at once. */
+        /* The sync takes no parameters. */
         r = client_request_envelope(c, "POST", path, "{}", 2, &envelope, &err);
         if (r < 0)
                 return cli_log_error(&err);

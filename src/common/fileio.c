@@ -71,6 +71,18 @@ static int write_all(int fd, const void *data, size_t len)
         return 0;
 }
 
+int fileio_read_checked(const char *path, size_t max, char **ret, size_t *ret_len, struct ferry_error *err)
+{
+        int r;
+
+        r = fileio_read(path, max, ret, ret_len);
+        if (r == -EFBIG)
+                return ferry_error_set(err, r, "'%s' is larger than %zu bytes", path, max);
+        if (r < 0)
+                return ferry_error_set(err, r, "Cannot read '%s': %m", path);
+        return 0;
+}
+
 int fileio_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct ferry_error *err)
 {
         _cleanup_free_ char *tmp = NULL, *dir_copy = NULL;

@@ -21,6 +21,13 @@
 int fileio_read(const char *path, size_t max, char **ret, size_t *ret_len);
 
 /*
+ * fileio_read() for files a user names (change lists, checkpoints), with
+ * the message ready to show: "Cannot read '<path>': <why>" or
+ * "'<path>' is larger than <max> bytes".
+ */
+int fileio_read_checked(const char *path, size_t max, char **ret, size_t *ret_len, struct ferry_error *err);
+
+/*
  * Replace path with data, created with mode (umask not applied): either
  * the old content or the new one is there, whatever happens.  The
  * directory must exist.  Errors: "Failed to write '<path>': <why>".

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -24,6 +26,7 @@ struct http_client {
         char *client_key;
         char pinned[FINGERPRINT_HEX_SIZE];      /* empty: verify with system CAs */
         char peer[FINGERPRINT_HEX_SIZE];        /* leaf seen on the last handshake */
+        char peer_sha1[HTTP_SHA1_THUMBPRINT_SIZE];      /* the same leaf's SHA-1, "AA:BB:..." */
         bool pin_mismatch;
         long connect_timeout_ms;
         long timeout_ms;
@@ -164,6 +167,24 @@ const char *http_client_peer_fingerprint(const struct http_client *c)
         return c->peer[0] ? c->peer : NULL;
 }
 
+const char *http_client_peer_sha1_thumbprint(const struct http_client *c)
+{
+        return c->peer_sha1[0] ? c->peer_sha1 : NULL;
+}
+
+/* VMware's thumbprint of a certificate: SHA-1 of the DER, upper-case hex pairs joined by ':'. */
+static void sha1_thumbprint(X509 *cert, char ret[static HTTP_SHA1_THUMBPRINT_SIZE])
+{
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+
+        ret[0] = '\0';
+        if (!X509_digest(cert, EVP_sha1(), md, &len) || len != 20)
+                return;
+        for (unsigned int i = 0; i < len; i++)
+                snprintf(ret + 3 * i, HTTP_SHA1_THUMBPRINT_SIZE - 3 * i, i + 1 < len ? "%02X:" : "%02X", md[i]);
+}
+
 void http_response_done(struct http_response *r)
 {
         if (!r)
@@ -189,6 +210,8 @@ static int verify_cb(int preverify_ok, X509_STORE_CTX *store)
 
         if (leaf && fingerprint_from_x509(X509_STORE_CTX_get_current_cert(store), c->peer) < 0)
                 return 0;
+        if (leaf)
+                sha1_thumbprint(X509_STORE_CTX_get_current_cert(store), c->peer_sha1);
         if (!c->pinned[0])
                 return preverify_ok;
 
@@ -223,7 +246,16 @@ struct http_exchange {
         int io_errno;           /* of a failed read() or write() */
         bool upload_short;      /* upload_fd ended before upload_size */
         bool out_of_memory;
+        bool canceled;          /* the thread's cancel flag was set */
 };
+
+/* Set by http_set_thread_cancel(): requests of this thread stop when it turns true. */
+static _Thread_local const atomic_bool *thread_cancel;
+
+void http_set_thread_cancel(const atomic_bool *flag)
+{
+        thread_cancel = flag;
+}
 
 static void http_exchange_done(struct http_exchange *x)
 {
@@ -342,6 +374,12 @@ static int xferinfo_cb(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
         const struct http_transfer *t = x->transfer;
 
         (void) ultotal;
+        if (thread_cancel && atomic_load(thread_cancel)) {
+                x->canceled = true;
+                return 1;
+        }
+        if (!t || !t->progress)
+                return 0;
         if (t->upload_fd >= 0)
                 t->progress((uint64_t) ulnow, t->upload_size, t->userdata);
         else
@@ -359,6 +397,8 @@ static int translate_curl_error(struct http_client *c, const struct http_exchang
                                        "Cannot read the request body: it ended after %" PRIu64 " of %" PRIu64
                                        " bytes",
                                        x->uploaded, x->transfer->upload_size);
+        if (x->canceled && cc == CURLE_ABORTED_BY_CALLBACK)
+                return ferry_error_set(err, -ECANCELED, "%s %s was canceled", method, url);
         if (x->io_errno && cc == CURLE_ABORTED_BY_CALLBACK)
                 return ferry_error_set(err, -x->io_errno, "Cannot read the request body: %m");
         if (x->io_errno && cc == CURLE_WRITE_ERROR)
@@ -495,7 +535,7 @@ static int http_perform(struct http_client *c, const char *method, const char *p
                 curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
                 curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_len);
         }
-        if (transfer && transfer->progress) {
+        if ((transfer && transfer->progress) || thread_cancel) {
                 curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
                 curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
                 curl_easy_setopt(h, CURLOPT_XFERINFODATA, &x);

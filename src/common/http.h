@@ -14,6 +14,7 @@
 #ifndef FERRY_COMMON_HTTP_H
 #define FERRY_COMMON_HTTP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -100,7 +101,22 @@ int http_request_transfer(struct http_client *c, const char *method, const char 
  * TLS connection, or NULL.  Valid until the next request or free. */
 const char *http_client_peer_fingerprint(const struct http_client *c);
 
+/* 20 hex pairs, 19 colons and the NUL. */
+#define HTTP_SHA1_THUMBPRINT_SIZE 60
+
+/* The same certificate's SHA-1 as VMware writes thumbprints ("AA:BB:...",
+ * what VDDK checks), or NULL.  Valid like the fingerprint. */
+const char *http_client_peer_sha1_thumbprint(const struct http_client *c);
+
 void http_response_done(struct http_response *r);
+
+/*
+ * From now on, requests made by the calling thread (any client) end with
+ * -ECANCELED "<METHOD> <url> was canceled" within about a second of *flag
+ * turning true, connecting included.  NULL turns it off.  For job threads
+ * that must stop when the daemon does.
+ */
+void http_set_thread_cancel(const atomic_bool *flag);
 
 DEFINE_CLEANUP_FUNC(struct http_client, http_client_free);
 #define _cleanup_http_client_ _cleanup_(http_client_free_p)

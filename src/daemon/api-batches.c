@@ -8,6 +8,7 @@
 #include "common/json.h"
 #include "daemon/api-collection.h"
 #include "daemon/api-filter.h"
+#include "daemon/api-placement.h"
 #include "daemon/api-util.h"
 #include "daemon/daemon.h"
 #include "db/batch.h"
@@ -46,7 +47,7 @@ static int api_batch_check(struct daemon *d, const json_t *batch, struct ferry_e
                 if (r < 0)
                         return r;
         }
-        return 0;
+        return api_placement_check(batch, err);
 }
 
 const struct api_collection api_batches = {

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * /1.0/operations: the jobs ferryd runs off its event loop (jobs.h), and
- * /1.0/sources/{name}/sync, which starts one.  Clients poll
- * GET /1.0/operations/{id} until its status is no longer "Running".
+ * /1.0/sources/{name}/sync, which starts one.  Clients wait with
+ * GET /1.0/operations/{id}/wait (answered later by the server, from the
+ * event loop) or poll GET /1.0/operations/{id}.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/json.h"
 #include "common/log.h"
+#include "common/strbuf.h"
 #include "daemon/api-operations.h"
 #include "daemon/api-util.h"
 #include "daemon/daemon.h"
@@ -18,7 +21,7 @@
 #include "db/source.h"
 
 /* 202 with an "async" envelope naming the operation, as Incus answers. */
-static int response_async(struct api_response *ret, json_t *operation)
+int api_response_async(struct api_response *ret, json_t *operation)
 {
         _cleanup_free_ char *url = NULL;
         json_t *envelope;
@@ -68,7 +71,7 @@ int api_source_sync(struct daemon *d, const struct api_request *req, struct api_
         r = api_source_start_sync(d, req->params[0], &op, &err);
         if (r < 0)
                 return api_response_from_error(ret, &err);
-        return response_async(ret, op);
+        return api_response_async(ret, op);
 }
 
 void api_source_created(struct daemon *d, const char *name)
@@ -96,6 +99,54 @@ int api_operation_get(struct daemon *d, const struct api_request *req, struct ap
                 return errno == ENOENT ? api_response_error(ret, 404, "Operation '%s' not found", req->params[0])
                                        : -ENOMEM;
         return api_response_sync(ret, op);
+}
+
+int api_operation_wait(struct daemon *d, const struct api_request *req, struct api_response *ret)
+{
+        const char *timeout = api_request_arg(req, "timeout");
+        long long seconds = -1;
+        json_t *op;
+
+        if (timeout && *timeout) {
+                char *end;
+
+                errno = 0;
+                seconds = strtoll(timeout, &end, 10);
+                if (errno || *end || seconds < -1 || seconds > 365LL * 24 * 3600)
+                        return api_response_error(ret, 400, "Invalid timeout '%s': expected seconds, or -1 for no limit",
+                                                  timeout);
+        }
+        op = jobs_operation_get(d->jobs, req->params[0]);
+        if (!op)
+                return errno == ENOENT ? api_response_error(ret, 404, "Operation '%s' not found", req->params[0])
+                                       : -ENOMEM;
+        if (seconds == 0 || !streq_ptr(json_string_value(json_object_get(op, "status")), "Running"))
+                return api_response_sync(ret, op);
+        json_decref(op);
+        ret->wait_operation = strdup(req->params[0]);
+        if (!ret->wait_operation)
+                return -ENOMEM;
+        ret->wait_timeout_usec = seconds < 0 ? -1 : (int64_t) seconds * 1000000;
+        return 0;
+}
+
+int api_operation_wait_answer(struct daemon *d, const char *id, bool timed_out, struct api_response *ret)
+{
+        json_t *op = jobs_operation_get(d->jobs, id);
+        int r;
+
+        if (!op) {
+                if (errno != ENOENT)
+                        return -ENOMEM;
+                r = api_response_error(ret, 404, "Operation '%s' not found", id);
+                return r < 0 ? r : 1;
+        }
+        if (!timed_out && streq_ptr(json_string_value(json_object_get(op, "status")), "Running")) {
+                json_decref(op);
+                return 0;
+        }
+        r = api_response_sync(ret, op);
+        return r < 0 ? r : 1;
 }
 
 void api_operations_dispatch(struct daemon *d)

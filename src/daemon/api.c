@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "daemon/api-collection.h"
+#include "daemon/api-hooks.h"
 #include "daemon/api-operations.h"
 #include "daemon/api-targets.h"
 #include "daemon/api.h"
@@ -56,6 +57,7 @@ static const struct api_endpoint api_endpoints[] = {
         { .path = "/1.0/sources/{name}/sync", .handlers = { [API_METHOD_POST] = api_source_sync } },
         { .path = "/1.0/operations", .handlers = { [API_METHOD_GET] = api_operations_list } },
         { .path = "/1.0/operations/{id}", .handlers = { [API_METHOD_GET] = api_operation_get } },
+        { .path = "/1.0/operations/{id}/wait", .handlers = { [API_METHOD_GET] = api_operation_wait } },
         { .path = "/1.0/targets", .handlers = { [API_METHOD_GET] = api_collection_list, [API_METHOD_POST] = api_collection_create },
           .userdata = &api_targets },
         { .path = "/1.0/targets/{name}", .handlers = COLLECTION_OBJECT_HANDLERS, .userdata = &api_targets },
@@ -79,8 +81,19 @@ static const struct api_endpoint api_endpoints[] = {
           .userdata = &api_batches },
         { .path = "/1.0/batches/{name}", .handlers = COLLECTION_OBJECT_HANDLERS, .userdata = &api_batches },
         { .path = "/1.0/batches/{name}/instances", .handlers = { [API_METHOD_GET] = api_batch_instances_get } },
+        { .path = "/1.0/batches/{name}/placement", .handlers = { [API_METHOD_GET] = api_batch_placement_get } },
         { .path = "/1.0/queue", .handlers = { [API_METHOD_GET] = api_queue_list } },
         { .path = "/1.0/queue/{uuid}", .handlers = { [API_METHOD_GET] = api_queue_get } },
+        { .path = "/1.0/queue/{uuid}/worker-token", .handlers = { [API_METHOD_POST] = api_queue_worker_token_post } },
+        { .path = "/1.0/queue/{uuid}/worker-commands", .handlers = {
+                [API_METHOD_GET] = api_queue_worker_commands_list,
+                [API_METHOD_POST] = api_queue_worker_commands_post } },
+        /* The worker in a VM has no trusted certificate: its queue entry's
+         * secret authenticates it (api-worker.c), POST only. */
+        { .path = "/internal/worker/{uuid}/:command", .handlers = { [API_METHOD_POST] = api_worker_command },
+          .untrusted = METHOD(API_METHOD_POST) },
+        { .path = "/internal/worker/{uuid}/:update", .handlers = { [API_METHOD_POST] = api_worker_update },
+          .untrusted = METHOD(API_METHOD_POST) },
         { .path = "/1.0/warnings", .handlers = { [API_METHOD_GET] = api_warnings_list } },
         { .path = "/1.0/warnings/{uuid}", .handlers = {
                 [API_METHOD_GET] = api_resource_get,
@@ -88,6 +101,9 @@ static const struct api_endpoint api_endpoints[] = {
                 [API_METHOD_PATCH] = api_resource_patch,
                 [API_METHOD_DELETE] = api_warning_delete },
           .userdata = &api_warnings },
+        { .path = "/1.0/hooks", .handlers = { [API_METHOD_GET] = api_collection_list, [API_METHOD_POST] = api_collection_create },
+          .userdata = &api_hooks },
+        { .path = "/1.0/hooks/{name}", .handlers = COLLECTION_OBJECT_HANDLERS, .userdata = &api_hooks },
         { .path = "/1.0/artifacts", .handlers = { [API_METHOD_GET] = api_collection_list, [API_METHOD_POST] = api_collection_create },
           .userdata = &api_artifacts },
         { .path = "/1.0/artifacts/{name}", .handlers = COLLECTION_OBJECT_HANDLERS, .userdata = &api_artifacts },
@@ -126,6 +142,7 @@ void api_response_done(struct api_response *r)
         json_decref(r->envelope);
         if (r->send_file && r->file_fd >= 0)
                 close(r->file_fd);
+        free(r->wait_operation);
         *r = (struct api_response) {};
 }
 

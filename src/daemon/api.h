@@ -77,6 +77,7 @@ struct api_request {
         const struct api_upload *upload; /* API_STREAM_BODY endpoints only */
         const char *if_match;   /* the If-Match header, NULL if absent */
         const char *header_sha256; /* X-Ferry-SHA256, NULL if absent */
+        const char *authorization; /* the Authorization header, NULL if absent */
         struct api_requestor requestor;
         /* The {placeholders} of the matched route, in order; api_handle()
          * fills them. */
@@ -97,6 +98,14 @@ struct api_response {
         int file_fd;            /* owned when send_file */
         uint64_t file_size;
         const char *content_type; /* of the file, static */
+        /*
+         * A deferred answer: the handler set wait_operation (owned) instead
+         * of an envelope.  The server keeps the request and answers it with
+         * api_operation_wait_answer() once the operation ends, or after
+         * wait_timeout_usec (negative: no limit).
+         */
+        char *wait_operation;
+        int64_t wait_timeout_usec;
 };
 
 void api_response_done(struct api_response *r);
@@ -158,6 +167,8 @@ extern const struct api_resource api_networks;
 
 /* api-batches.c */
 int api_batch_instances_get(struct daemon *d, const struct api_request *req, struct api_response *ret);
+/* api-placement.c */
+int api_batch_placement_get(struct daemon *d, const struct api_request *req, struct api_response *ret);
 
 /* api-queue.c */
 int api_queue_list(struct daemon *d, const struct api_request *req, struct api_response *ret);
@@ -187,5 +198,12 @@ json_t *api_https_addresses(const struct daemon *d);
 /* api-artifacts.c */
 int api_artifact_file_get(struct daemon *d, const struct api_request *req, struct api_response *ret);
 int api_artifact_file_put(struct daemon *d, const struct api_request *req, struct api_response *ret);
+
+/* api-worker.c: the worker endpoints and their admin side. */
+int api_worker_command(struct daemon *d, const struct api_request *req, struct api_response *ret);
+int api_worker_update(struct daemon *d, const struct api_request *req, struct api_response *ret);
+int api_queue_worker_token_post(struct daemon *d, const struct api_request *req, struct api_response *ret);
+int api_queue_worker_commands_list(struct daemon *d, const struct api_request *req, struct api_response *ret);
+int api_queue_worker_commands_post(struct daemon *d, const struct api_request *req, struct api_response *ret);
 
 #endif

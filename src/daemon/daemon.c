@@ -21,6 +21,8 @@
 #include "daemon/daemon.h"
 #include "daemon/events.h"
 #include "daemon/jobs.h"
+#include "daemon/hooks.h"
+#include "daemon/api-hooks.h"
 #include "daemon/server.h"
 #include "db/certificate.h"
 #include "db/db.h"
@@ -300,6 +302,16 @@ int daemon_new(const struct daemon_config *config, struct daemon **ret, struct f
         r = api_targets_start(d, db_path, err);
         if (r < 0)
                 return r;
+        jobs_set_source_sync_interval(d->jobs, config->config ? config->config->source_interval_usec
+                                                              : CONFIG_DEFAULT_SYNC_INTERVAL_USEC);
+
+        r = hooks_new(db_path, daemon_wake, d, &d->hooks, err);
+        if (r < 0)
+                return r;
+        r = event_hub_subscribe(d->events, EVENT_TYPE_MASK(EVENT_LIFECYCLE), api_hooks_event, d,
+                                &d->hooks_subscription);
+        if (r < 0)
+                return ferry_error_set(err, r, "Out of memory");
 
         *ret = TAKE_PTR(d);
         return 0;
@@ -319,6 +331,8 @@ void daemon_free(struct daemon *d)
          * next finds the path free. */
         jobs_free(d->jobs);
         api_targets_stop(d);
+        event_subscription_free(d->hooks_subscription);
+        hooks_free(d->hooks);
         server_free(d->server);
         event_hub_free(d->events);
         db_close(d->db);

@@ -31,6 +31,8 @@ struct db;
 struct event_hub;
 struct server;
 struct jobs;
+struct hooks;
+struct event_subscription;
 
 struct daemon_config {
         const char *data_dir;   /* created 0700 if missing */
@@ -53,6 +55,8 @@ struct daemon {
         struct jobs *jobs;      /* the job thread: source syncs (jobs.h) */
         struct target_identity target_identity;        /* ferry's client certificate towards targets */
         struct target_followers *target_followers;     /* Incus events per target (target-events.h) */
+        struct hooks *hooks;    /* the hook thread (hooks.h) */
+        struct event_subscription *hooks_subscription; /* lifecycle events for the hooks */
 };
 
 /*

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,12 +11,14 @@
 #include <openssl/rand.h>
 
 #include "common/duration.h"
+#include "common/http.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "daemon/jobs.h"
 #include "daemon/sync.h"
 #include "db/db.h"
+#include "db/source.h"
 
 /* Finished operations kept for clients to read. */
 #define JOBS_KEEP_FINISHED 100
@@ -35,7 +38,11 @@ struct jobs {
         pthread_mutex_t lock;
         pthread_cond_t cond;
         bool stop;
+        atomic_bool cancel;     /* set when stopping: the running job's requests end */
         struct job *head, *tail;
+        char *running;          /* the source being synced now, or NULL */
+        uint64_t interval_usec; /* every source is synced this often; 0: never on its own */
+        struct timespec next_periodic;  /* CLOCK_MONOTONIC */
         json_t *operations;     /* array, oldest first */
         json_t *finished;       /* not yet dispatched */
         char *db_path;
@@ -87,12 +94,80 @@ static void operation_finish(struct jobs *j, json_t *op, int r, const struct fer
         }
 }
 
+static int job_new_sync(const char *source, struct job **ret, char **ret_id, struct ferry_error *err);
+static void enqueue_locked(struct jobs *j, struct job *job);
+
+static void timespec_add_usec(struct timespec *ts, uint64_t usec)
+{
+        ts->tv_sec += (time_t) (usec / 1000000);
+        ts->tv_nsec += (long) (usec % 1000000) * 1000;
+        if (ts->tv_nsec >= 1000000000L) {
+                ts->tv_sec++;
+                ts->tv_nsec -= 1000000000L;
+        }
+}
+
+static bool timespec_reached(const struct timespec *deadline)
+{
+        struct timespec now;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return now.tv_sec > deadline->tv_sec || (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
+}
+
+/* Under the lock: whether a sync of source is queued or running. */
+static bool sync_pending_locked(struct jobs *j, const char *source)
+{
+        if (streq_ptr(j->running, source))
+                return true;
+        for (struct job *job = j->head; job; job = job->next)
+                if (streq_ptr(job->source, source))
+                        return true;
+        return false;
+}
+
+/*
+ * Called with the lock held, returns with it held: queue a sync of every
+ * source that has none queued or running (a slow source is never synced
+ * twice at once).
+ */
+static void queue_periodic_syncs_locked(struct jobs *j, struct db *db)
+{
+        _cleanup_json_ json_t *sources = NULL;
+        struct ferry_error err = {};
+        json_t *src;
+        size_t i;
+
+        pthread_mutex_unlock(&j->lock);
+        if (!db || db_source_list(db, &sources, &err) < 0)
+                log_warning("Cannot list the sources to sync: %s", db ? ferry_error_message(&err) : "no database");
+        pthread_mutex_lock(&j->lock);
+
+        json_array_foreach(sources, i, src) {
+                const char *name = json_string_value(json_object_get(src, "name"));
+                _cleanup_free_ char *id = NULL;
+                struct job *job;
+
+                if (!name || sync_pending_locked(j, name))
+                        continue;
+                if (job_new_sync(name, &job, &id, &err) < 0 || json_array_append(j->operations, job->operation) < 0) {
+                        log_warning("Cannot queue the periodic sync of source '%s': %s", name,
+                                    ferry_error_message(&err));
+                        continue;
+                }
+                log_debug("Periodic sync of source '%s' queued as operation %s", name, id);
+                enqueue_locked(j, job);
+        }
+}
+
 static void *jobs_thread(void *userdata)
 {
         struct jobs *j = userdata;
         struct db *db = NULL;
         struct ferry_error open_err = {};
 
+        /* Stopping ferryd cancels the running sync's requests, connecting included. */
+        http_set_thread_cancel(&j->cancel);
         if (db_open(j->db_path, &db, &open_err) < 0)
                 log_error("Job thread cannot open the database: %s", ferry_error_message(&open_err));
 
@@ -103,14 +178,26 @@ static void *jobs_thread(void *userdata)
                 json_t *summary = NULL;
                 int r;
 
-                while (!j->stop && !j->head)
-                        pthread_cond_wait(&j->cond, &j->lock);
+                while (!j->stop && !j->head) {
+                        if (j->interval_usec == 0) {
+                                pthread_cond_wait(&j->cond, &j->lock);
+                                continue;
+                        }
+                        if (timespec_reached(&j->next_periodic)) {
+                                clock_gettime(CLOCK_MONOTONIC, &j->next_periodic);
+                                timespec_add_usec(&j->next_periodic, j->interval_usec);
+                                queue_periodic_syncs_locked(j, db);
+                                continue;
+                        }
+                        pthread_cond_timedwait(&j->cond, &j->lock, &j->next_periodic);
+                }
                 if (j->stop)
                         break;
                 job = j->head;
                 j->head = job->next;
                 if (!j->head)
                         j->tail = NULL;
+                j->running = job->source;
                 pthread_mutex_unlock(&j->lock);
 
                 if (db && job->run)
@@ -123,6 +210,7 @@ static void *jobs_thread(void *userdata)
                         log_warning("Sync of source '%s' failed: %s", job->source, ferry_error_message(&err));
 
                 pthread_mutex_lock(&j->lock);
+                j->running = NULL;
                 operation_finish(j, job->operation, r, &err, summary);
                 job_free(job);
                 if (j->wake)
@@ -143,7 +231,16 @@ int jobs_new(const char *db_path, void (*wake)(void *userdata), void *userdata, 
         if (!j)
                 return ferry_error_set(err, -ENOMEM, "Out of memory");
         pthread_mutex_init(&j->lock, NULL);
-        pthread_cond_init(&j->cond, NULL);
+        {
+                pthread_condattr_t attr;
+
+                /* Periodic deadlines are on the monotonic clock: changing the time of day moves none. */
+                pthread_condattr_init(&attr);
+                pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+                pthread_cond_init(&j->cond, &attr);
+                pthread_condattr_destroy(&attr);
+        }
+        atomic_init(&j->cancel, false);
         j->wake = wake;
         j->userdata = userdata;
         j->db_path = strdup(db_path);
@@ -170,6 +267,7 @@ void jobs_free(struct jobs *j)
         if (j->started) {
                 pthread_mutex_lock(&j->lock);
                 j->stop = true;
+                atomic_store(&j->cancel, true);
                 pthread_cond_signal(&j->cond);
                 pthread_mutex_unlock(&j->lock);
                 pthread_join(j->thread, NULL);
@@ -201,7 +299,8 @@ static int random_uuid(char ret[static 37])
         return 0;
 }
 
-int jobs_submit_sync(struct jobs *j, const char *source, char **ret_id, struct ferry_error *err)
+/* A sync job of source with its operation (Running); *ret_id is the operation's id. */
+static int job_new_sync(const char *source, struct job **ret, char **ret_id, struct ferry_error *err)
 {
         _cleanup_free_ char *url = NULL, *description = NULL, *id = NULL;
         struct job *job;
@@ -227,23 +326,52 @@ int jobs_submit_sync(struct jobs *j, const char *source, char **ret_id, struct f
                 job_free(job);
                 return ferry_error_set(err, -ENOMEM, "Out of memory");
         }
+        *ret = job;
+        *ret_id = TAKE_PTR(id);
+        return 0;
+}
 
-        pthread_mutex_lock(&j->lock);
-        if (json_array_append(j->operations, job->operation) < 0) {
-                pthread_mutex_unlock(&j->lock);
-                job_free(job);
-                return ferry_error_set(err, -ENOMEM, "Out of memory");
-        }
+/* Under the lock: append job to the queue and wake the thread. */
+static void enqueue_locked(struct jobs *j, struct job *job)
+{
         if (j->tail)
                 j->tail->next = job;
         else
                 j->head = job;
         j->tail = job;
         pthread_cond_signal(&j->cond);
+}
+
+int jobs_submit_sync(struct jobs *j, const char *source, char **ret_id, struct ferry_error *err)
+{
+        _cleanup_free_ char *id = NULL;
+        struct job *job;
+        int r;
+
+        r = job_new_sync(source, &job, &id, err);
+        if (r < 0)
+                return r;
+        pthread_mutex_lock(&j->lock);
+        if (json_array_append(j->operations, job->operation) < 0) {
+                pthread_mutex_unlock(&j->lock);
+                job_free(job);
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        }
+        enqueue_locked(j, job);
         pthread_mutex_unlock(&j->lock);
 
         *ret_id = TAKE_PTR(id);
         return 0;
+}
+
+void jobs_set_source_sync_interval(struct jobs *j, uint64_t usec)
+{
+        pthread_mutex_lock(&j->lock);
+        j->interval_usec = usec;
+        clock_gettime(CLOCK_MONOTONIC, &j->next_periodic);
+        timespec_add_usec(&j->next_periodic, usec);
+        pthread_cond_signal(&j->cond);
+        pthread_mutex_unlock(&j->lock);
 }
 
 int jobs_submit(struct jobs *j, const char *description, const char *resource_type, const char *resource_url,

@@ -17,6 +17,8 @@
 #ifndef FERRY_DAEMON_JOBS_H
 #define FERRY_DAEMON_JOBS_H
 
+#include <stdint.h>
+
 #include <jansson.h>
 
 #include "common/error.h"
@@ -28,12 +30,19 @@ struct jobs;
 /* Start the thread; it opens db_path for itself.  wake(userdata) is called from it. */
 int jobs_new(const char *db_path, void (*wake)(void *userdata), void *userdata, struct jobs **ret,
              struct ferry_error *err);
-/* Finish the running job, drop the queued ones, stop the thread.  NULL is fine. */
+/* Cancel the running job (its requests end within about a second), drop the queued ones, stop the
+ * thread.  NULL is fine. */
 void jobs_free(struct jobs *j);
 DEFINE_CLEANUP_FUNC(struct jobs, jobs_free);
 
 /* Queue a sync of source name; *ret_id (free() it) is its operation's id. */
 int jobs_submit_sync(struct jobs *j, const char *source, char **ret_id, struct ferry_error *err);
+
+/*
+ * Sync every source each usec (0: only when asked), first usec from now.
+ * A source whose sync is queued or running is skipped that round.
+ */
+void jobs_set_source_sync_interval(struct jobs *j, uint64_t usec);
 
 /*
  * Any other job: run(db, userdata, &metadata, err) on the job thread with

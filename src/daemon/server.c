@@ -32,6 +32,7 @@
 #include "daemon/events-log.h"
 #include "daemon/events-ws.h"
 #include "daemon/server.h"
+#include "daemon/api-hooks.h"
 
 DEFINE_CLEANUP_FUNC(BIO, BIO_free_all);
 
@@ -52,6 +53,7 @@ struct server {
         int stop_signal;                /* set by the signalfd callback */
         int signal_error;               /* negative errno: reading the signalfd failed */
         struct events_log *events_log;  /* log lines as logging events */
+        struct server_request *waiters; /* deferred answers (server_request_defer()) */
 };
 
 /*
@@ -66,6 +68,7 @@ struct server_request {
         size_t n_args;
         char *if_match;
         char *header_sha256;
+        char *authorization;
         bool head;                      /* HEAD: headers only */
         /* Who sent it (server_request_identify()). */
         bool tls;
@@ -75,6 +78,8 @@ struct server_request {
         char *username;                 /* its name in the trust store, "" if none */
         bool denied;                    /* not allowed: drain the body, answer 403 */
         bool length_required;           /* a chunked body: answer 411 */
+        bool close_after;               /* POST/PUT/PATCH without Content-Length: close after answering */
+        bool closing;                   /* the answer is out: close once lws has flushed it */
         struct strbuf body;
         bool body_too_large;
         /* A body streamed to a file (api_streams_body()). */
@@ -91,15 +96,38 @@ struct server_request {
         bool sending_file;
         int file_fd;
         uint64_t file_left;
+        /* A deferred answer: waiting for an operation, on s->waiters. */
+        bool waiting;
+        struct server *server;
+        struct lws *wsi;
+        char *wait_operation;
+        lws_sorted_usec_list_t wait_sul;        /* its timeout */
+        struct server_request *next_waiter;
 };
+
+static void server_waiter_unlink(struct server_request *sr)
+{
+        for (struct server_request **p = &sr->server->waiters; *p; p = &(*p)->next_waiter)
+                if (*p == sr) {
+                        *p = sr->next_waiter;
+                        break;
+                }
+        lws_sul_cancel(&sr->wait_sul);
+        sr->waiting = false;
+        sr->next_waiter = NULL;
+}
 
 static void server_request_reset(struct server_request *sr)
 {
+        if (sr->waiting)
+                server_waiter_unlink(sr);
+        free(sr->wait_operation);
         free(sr->path);
         for (size_t i = 0; i < sr->n_args; i++)
                 free(sr->args[i]);
         free(sr->if_match);
         free(sr->header_sha256);
+        free(sr->authorization);
         free(sr->peer_pem);
         free(sr->username);
         strbuf_done(&sr->body);
@@ -175,6 +203,7 @@ static void server_request_fill(const struct server_request *sr, struct api_requ
                 .body_len = sr->body.len,
                 .if_match = sr->if_match,
                 .header_sha256 = sr->header_sha256,
+                .authorization = sr->authorization,
                 .requestor = {
                         .protocol = sr->tls ? "tls" : "unix",
                         .username = sr->username ?: "",
@@ -357,25 +386,20 @@ static int server_request_respond(struct server *s, struct lws *wsi, struct serv
         return api_handle(s->daemon, &req, resp);
 }
 
-/* Send the answer's headers now and its body from the writable callback. */
-static int server_request_answer(struct server *s, struct lws *wsi, struct server_request *sr)
+/* Send resp's headers now and its body from the writable callback. */
+static int server_request_send(struct lws *wsi, struct server_request *sr, struct api_response *r_resp)
 {
-        _cleanup_api_response_ struct api_response resp = {};
+        struct api_response resp = *r_resp;
         unsigned char headers[LWS_PRE + 1024];
         unsigned char *start = headers + LWS_PRE, *p = start, *end = headers + sizeof(headers) - 1;
         const char *content_type = "application/json";
         uint64_t content_length;
         size_t len;
-        int r;
-
-        r = server_request_respond(s, wsi, sr, &resp);
-        if (r < 0)
-                return log_error_errno(r, "Failed to answer %s '%s': %m", sr->method, sr->path);
 
         if (resp.send_file) {
                 sr->sending_file = true;
-                sr->file_fd = TAKE_FD(resp.file_fd);
-                resp.send_file = false;
+                sr->file_fd = TAKE_FD(r_resp->file_fd);
+                r_resp->send_file = false;
                 sr->file_left = resp.file_size;
                 content_length = resp.file_size;
                 content_type = resp.content_type ?: "application/octet-stream";
@@ -400,6 +424,9 @@ static int server_request_answer(struct server *s, struct lws *wsi, struct serve
             lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_ETAG, (const unsigned char *) resp.etag,
                                          (int) strlen(resp.etag), &p, end))
                 return -EIO;
+        if (sr->close_after &&
+            lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *) "close", 5, &p, end))
+                return -EIO;
         if (lws_finalize_write_http_header(wsi, start, &p, end))
                 return -EIO;
 
@@ -410,6 +437,81 @@ static int server_request_answer(struct server *s, struct lws *wsi, struct serve
 
         lws_callback_on_writable(wsi);
         return 0;
+}
+
+/* The answer of a deferred request is ready: send it, or drop the connection if that fails. */
+static void server_waiter_answer(struct server_request *sr, struct api_response *resp)
+{
+        struct lws *wsi = sr->wsi;
+
+        server_waiter_unlink(sr);
+        if (server_request_send(wsi, sr, resp) < 0) {
+                log_error("Failed to answer %s '%s'", sr->method, sr->path);
+                lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+        }
+}
+
+static void server_wait_timeout(lws_sorted_usec_list_t *sul)
+{
+        struct server_request *sr = lws_container_of(sul, struct server_request, wait_sul);
+        _cleanup_api_response_ struct api_response resp = {};
+
+        if (api_operation_wait_answer(sr->server->daemon, sr->wait_operation, true, &resp) <= 0) {
+                server_waiter_unlink(sr);
+                lws_set_timeout(sr->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+                return;
+        }
+        server_waiter_answer(sr, &resp);
+}
+
+/* Answer every deferred request whose operation has ended. */
+static void server_answer_waiters(struct server *s)
+{
+        struct server_request *sr, *next;
+
+        for (sr = s->waiters; sr; sr = next) {
+                _cleanup_api_response_ struct api_response resp = {};
+                int r;
+
+                next = sr->next_waiter;
+                r = api_operation_wait_answer(s->daemon, sr->wait_operation, false, &resp);
+                if (r > 0)
+                        server_waiter_answer(sr, &resp);
+                else if (r < 0)
+                        log_error_errno(r, "Failed to answer %s '%s': %m", sr->method, sr->path);
+        }
+}
+
+/* Keep the request until its operation ends (api_response.wait_operation). */
+static int server_request_defer(struct server *s, struct lws *wsi, struct server_request *sr,
+                                struct api_response *resp)
+{
+        sr->wait_operation = TAKE_PTR(resp->wait_operation);
+        sr->server = s;
+        sr->wsi = wsi;
+        sr->waiting = true;
+        sr->next_waiter = s->waiters;
+        s->waiters = sr;
+        /* No lws timeout cuts a long wait short; the client's hang-up ends it (CLOSED_HTTP). */
+        lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+        if (resp->wait_timeout_usec >= 0)
+                lws_sul_schedule(s->lws, 0, &sr->wait_sul, server_wait_timeout, resp->wait_timeout_usec);
+        log_debug("%s %s: waiting for operation %s", sr->method, sr->path, sr->wait_operation);
+        return 0;
+}
+
+/* Answer the request now, or later when the handler deferred it. */
+static int server_request_answer(struct server *s, struct lws *wsi, struct server_request *sr)
+{
+        _cleanup_api_response_ struct api_response resp = {};
+        int r;
+
+        r = server_request_respond(s, wsi, sr, &resp);
+        if (r < 0)
+                return log_error_errno(r, "Failed to answer %s '%s': %m", sr->method, sr->path);
+        if (resp.wait_operation)
+                return server_request_defer(s, wsi, sr, &resp);
+        return server_request_send(wsi, sr, &resp);
 }
 
 /* The method, path and query of the request on wsi, into sr; returns the
@@ -456,6 +558,7 @@ static int server_request_begin(struct server *s, struct lws *wsi, struct server
         sr->head = meth == LWSHUMETH_HEAD;
         sr->if_match = server_copy_header(wsi, WSI_TOKEN_HTTP_IF_MATCH);
         sr->header_sha256 = server_copy_custom_header(wsi, "x-ferry-sha256:");
+        sr->authorization = server_copy_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
 
         server_request_fill(sr, &req);
         sr->denied = !api_allows(&req);
@@ -467,6 +570,14 @@ static int server_request_begin(struct server *s, struct lws *wsi, struct server
                 sr->length_required = true;
                 return server_request_answer(s, wsi, sr);
         }
+
+        /*
+         * Without a Content-Length such a request has no body (RFC 9112
+         * 6.3), but lws 4.1 waits for one before it reads the next request
+         * on the connection: answer, then close the connection.
+         */
+        sr->close_after = (meth == LWSHUMETH_POST || meth == LWSHUMETH_PUT || meth == LWSHUMETH_PATCH) &&
+                          lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0;
 
         if (!server_request_expects_body(wsi, meth))
                 return server_request_answer(s, wsi, sr);
@@ -526,6 +637,10 @@ static int server_request_write(struct lws *wsi, struct server_request *sr)
         size_t left, n;
         int r;
 
+        /* lws calls back once what was written is flushed. */
+        if (sr->closing)
+                return -ECONNRESET;
+
         if (sr->sending_file && sr->answer_sent == sr->answer_len) {
                 if (sr->file_left == 0) {
                         /* An empty file: Content-Length 0 said it all. */
@@ -551,6 +666,13 @@ static int server_request_write(struct lws *wsi, struct server_request *sr)
         sr->answer_sent += n;
 
         if (mode != LWS_WRITE_HTTP_FINAL) {
+                lws_callback_on_writable(wsi);
+                return 0;
+        }
+
+        if (sr->close_after) {
+                server_request_reset(sr);
+                sr->closing = true;
                 lws_callback_on_writable(wsi);
                 return 0;
         }
@@ -929,6 +1051,9 @@ int server_run(struct server *s, struct ferry_error *err)
                         return ferry_error_set(err, s->signal_error, "Failed to read the signal file descriptor: %m");
                 api_operations_dispatch(s->daemon);
                 api_targets_dispatch(s->daemon);
+                api_hooks_dispatch(s->daemon);
+                if (s->waiters)
+                        server_answer_waiters(s);
         }
         return s->stop_signal;
 }

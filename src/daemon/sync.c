@@ -293,12 +293,16 @@ int sync_source(struct db *db, const char *name, json_t **ret_summary, struct fe
                 return ferry_error_set(err, -EOPNOTSUPP, "Source type '%s' cannot be synced", type ? type : "");
 
         r = ops->connect(src, &s, &res, err);
+        if (r == -ECANCELED)
+                return ferry_error_prefix(err, "Sync of source '%s' canceled", name);
         if (r < 0) {
                 record_failure(db, name, res.status, err);
                 return ferry_error_prefix(err, "%s", res.status);
         }
         r = ops->sync_inventory(s, &inv, err);
         ops->disconnect(s);
+        if (r == -ECANCELED)
+                return ferry_error_prefix(err, "Sync of source '%s' canceled", name);
         if (r < 0) {
                 record_failure(db, name, SOURCE_STATUS_CANNOT_CONNECT, err);
                 return ferry_error_prefix(err, "Reading the inventory of source '%s'", name);

@@ -150,5 +150,6 @@ extern const struct db_table db_table_queue_entries;
 extern const struct db_table db_table_warnings;
 extern const struct db_table db_table_certificates;
 extern const struct db_table db_table_artifacts;
+extern const struct db_table db_table_hooks;
 
 #endif

@@ -128,10 +128,46 @@ static const char *const v3_artifacts[] = {
         NULL,
 };
 
+/* The worker of each queue entry: the SHA-256 of its secret, and the
+ * commands queued for it.  Both go with their queue entry. */
+static const char *const v4_workers[] = {
+        "CREATE TABLE worker_secrets ("
+        "  id INTEGER PRIMARY KEY,"
+        "  queue_entry_id INTEGER NOT NULL UNIQUE REFERENCES queue_entries (id) ON DELETE CASCADE,"
+        "  secret_sha256 TEXT NOT NULL,"
+        "  created_at TEXT NOT NULL)",
+
+        "CREATE TABLE worker_commands ("
+        "  id INTEGER PRIMARY KEY,"
+        "  queue_entry_id INTEGER NOT NULL REFERENCES queue_entries (id) ON DELETE CASCADE,"
+        "  command TEXT NOT NULL,"
+        "  status TEXT NOT NULL,"
+        "  message TEXT NOT NULL DEFAULT '',"
+        "  result TEXT,"
+        "  created_at TEXT NOT NULL,"
+        "  updated_at TEXT NOT NULL)",
+        "CREATE INDEX worker_commands_queue_entry_id ON worker_commands (queue_entry_id)",
+        NULL,
+};
+
+/* Event hooks; "runs" is ferryd's record of their last runs, kept across updates. */
+static const char *const v5_hooks[] = {
+        "CREATE TABLE hooks ("
+        "  id INTEGER PRIMARY KEY,"
+        "  name TEXT NOT NULL UNIQUE,"
+        "  object TEXT NOT NULL,"
+        "  runs TEXT NOT NULL DEFAULT '{}',"
+        "  created_at TEXT NOT NULL,"
+        "  updated_at TEXT NOT NULL)",
+        NULL,
+};
+
 static const struct db_migration migrations[] = {
         { 1, "core tables", v1_core },
         { 2, "trusted certificates and trust tokens", v2_trust },
         { 3, "artifacts", v3_artifacts },
+        { 4, "worker secrets and commands", v4_workers },
+        { 5, "event hooks", v5_hooks },
 };
 
 int db_schema_latest(void)

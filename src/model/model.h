@@ -16,6 +16,7 @@ extern const struct model_schema model_network_schema;  /* network.c: only mappi
 extern const struct model_schema model_batch_schema;    /* batch.c */
 extern const struct model_schema model_warning_schema;  /* warning.c: only status is writable */
 extern const struct model_schema model_artifact_schema; /* artifact.c */
+extern const struct model_schema model_hook_schema;     /* hook.c */
 
 /* The connectivity states of sources and targets (DESIGN §3). */
 #define MODEL_CONNECTIVITY_UNKNOWN "Unknown"

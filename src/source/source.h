@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -61,6 +62,26 @@ struct source_extent {
         uint64_t length;
 };
 
+/*
+ * Which disk to read (DESIGN §5): the disk with device_key of the synced
+ * instance, as it is now or as it was in a snapshot.
+ */
+struct source_disk_spec {
+        const json_t *instance;         /* the synced instance: "uuid", "name", "location", "disks" */
+        int64_t device_key;
+        const char *snapshot;           /* the snapshot's id (a moref for VMware), or NULL: the current disk */
+        const char *runtime_dir;        /* an existing private directory for sockets and secrets */
+        const char *vddk_libdir;        /* disk_access vddk: the unpacked VDDK (holds lib64/), else NULL */
+};
+
+/* An open disk: an NBD export and, when ferry started one, its server. */
+struct source_disk {
+        char *uri;                      /* "nbd+unix:///?socket=/run/ferry/x.sock", "nbd://host/export" */
+        pid_t pid;                      /* the server ferry started for it, 0 if none */
+        char *socket_path;              /* removed when closed */
+        char *log_path;                 /* the server's output, removed when closed */
+};
+
 struct source_ops {
         const char *type;                       /* "vmware" */
 
@@ -98,6 +119,17 @@ struct source_ops {
         int (*changed_areas)(struct source *s, const char *vm, const char *snapshot, int64_t device_key,
                              uint64_t capacity, const char *change_id, struct source_extent **ret_extents,
                              size_t *ret_n, struct ferry_error *err);
+
+        /*
+         * Serve one disk over NBD as the source's disk_access says (vddk,
+         * datastore, nbd) and return where to read it.  A server ferry starts
+         * dies with the calling thread (PR_SET_PDEATHSIG): open disks on a
+         * long-lived thread.  Close with disk_close(), on any thread.
+         */
+        int (*disk_open)(struct source *s, const struct source_disk_spec *spec, struct source_disk **ret,
+                         struct ferry_error *err);
+        /* Stop the disk's server (if any) and free; NULL is fine. */
+        void (*disk_close)(struct source_disk *d);
 };
 
 /* The driver for type ("vmware"), or NULL. */

@@ -1,32 +1,41 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * ferry-worker: the disk mover.  This release only describes itself; its
- * copy and agent commands come with the copy engine (src/disk/).
+ * ferry-worker: the disk mover.  Two commands: copy (the standalone
+ * copier) and agent (the worker inside a migrating VM, driven by ferryd).
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#define EXIT_USAGE 2
+#include "common/log.h"
+#include "common/strbuf.h"
+#include "worker/worker.h"
 
 static void help(FILE *f)
 {
         fprintf(f,
-                "Usage: ferry-worker --help | --version\n"
+                "Usage: ferry-worker COMMAND [OPTIONS] [ARGS]\n"
+                "       ferry-worker --help | --version\n"
                 "\n"
                 "ferry-worker copies virtual machine disks for ferry. In a migration it\n"
                 "runs inside the new Incus virtual machine and writes that machine's disks\n"
                 "from the source over NBD; on its own it copies from an NBD source to a\n"
-                "file or block device.\n"
+                "file, a block device or standard output.\n"
                 "\n"
-                "This release can only describe itself: its commands, 'copy' and 'agent',\n"
-                "arrive with ferry's disk copy engine.\n"
+                "Commands:\n"
+                "  copy SRC DST   Copy the disk at the NBD source SRC to DST: only allocated\n"
+                "                 data, zeros as holes, resumable, optionally verified\n"
+                "  agent          Run as ferry's worker inside a migrating VM: take commands\n"
+                "                 from ferryd, copy the VM's disks, report progress\n"
                 "\n"
                 "Options:\n"
                 "  -h, --help     Show this help and exit\n"
                 "  -V, --version  Show the version and exit\n"
                 "\n"
-                "See 'man ferry-worker' for details.\n");
+                "Example:\n"
+                "  ferry-worker copy --verify 'nbd+unix:///?socket=/run/disk0.sock' disk0.img\n"
+                "\n"
+                "Run 'ferry-worker COMMAND --help' for a command's options, or see 'man ferry-worker'.\n");
 }
 
 int main(int argc, char *argv[])
@@ -38,6 +47,9 @@ int main(int argc, char *argv[])
         };
         int c;
 
+        log_set_ident("ferry-worker");
+
+        /* "+": stop at the command, whose options are its own. */
         while ((c = getopt_long(argc, argv, "+hV", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
@@ -51,11 +63,24 @@ int main(int argc, char *argv[])
                         return EXIT_USAGE;
                 }
 
-        if (optind < argc)
-                fprintf(stderr, "ferry-worker: Unknown command '%s': this release has no commands yet\n\n",
-                        argv[optind]);
-        else
-                fputs("ferry-worker: A command is required, and this release has none yet\n\n", stderr);
+        if (optind >= argc) {
+                fputs("ferry-worker: A command is required\n\n", stderr);
+                help(stderr);
+                return EXIT_USAGE;
+        }
+        if (streq(argv[optind], "copy")) {
+                int first = optind;
+
+                optind = 0;     /* glibc: start getopt over, on the command's argv */
+                return worker_copy(argc - first, argv + first);
+        }
+        if (streq(argv[optind], "agent")) {
+                int first = optind;
+
+                optind = 0;
+                return worker_agent(argc - first, argv + first);
+        }
+        fprintf(stderr, "ferry-worker: Unknown command '%s'\n\n", argv[optind]);
         help(stderr);
         return EXIT_USAGE;
 }

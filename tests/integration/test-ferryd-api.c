@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -363,6 +364,28 @@ static void test_oversize_body_gets_413_and_stores_nothing(void **state)
         api_answer_done(&a);
 }
 
+/* A POST without Content-Length has no body; the connection then closes
+ * (lws would otherwise wait for one) and the next request is not delayed. */
+static void test_a_post_without_content_length_answers_at_once(void **state)
+{
+        struct ferryd_fixture *f = *state;
+        _cleanup_free_ char *out = NULL, *socket_arg = NULL;
+        struct timespec t0, t1;
+
+        start(f);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        out = proc_run_stdout(0, (char *const[]) {
+                (char *) "/usr/bin/curl", (char *) "-s", (char *) "-o", (char *) "/dev/null", (char *) "-w",
+                (char *) "%{http_code} ", (char *) "--unix-socket", f->socket_path, (char *) "-X", (char *) "POST",
+                (char *) "http://ferry/1.0/batches", (char *) "--next", (char *) "-s", (char *) "-o",
+                (char *) "/dev/null", (char *) "-w", (char *) "%{http_code}", (char *) "--unix-socket",
+                f->socket_path, (char *) "http://ferry/1.0", NULL });
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        assert_string_equal(out, "400 200");
+        /* lws's own wait would be 5 s. */
+        assert_true(t1.tv_sec - t0.tv_sec < 3);
+}
+
 static void test_unknown_routes_and_methods(void **state)
 {
         struct ferryd_fixture *f = *state;
@@ -676,6 +699,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_batch_validation_names_the_field, ferryd_fixture_setup, ferryd_fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_bad_bodies_get_400_and_store_nothing, ferryd_fixture_setup, ferryd_fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_oversize_body_gets_413_and_stores_nothing, ferryd_fixture_setup, ferryd_fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_a_post_without_content_length_answers_at_once,
+                                                ferryd_fixture_setup, ferryd_fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_unknown_routes_and_methods, ferryd_fixture_setup, ferryd_fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_seeded_instances_take_overrides_and_filters, ferryd_fixture_setup, ferryd_fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_seeded_networks_warnings_and_queue, ferryd_fixture_setup, ferryd_fixture_teardown),

@@ -287,6 +287,8 @@ static void test_changed_areas_are_read_page_after_page_to_the_end_of_the_disk(v
         }
         unlink(path);
         assert_int_equal(n, areas);
+        /* 2000 + 2000 + 500: exactly three pages. */
+        assert_int_equal(vmware_source_changed_areas_calls(s), 3);
         for (size_t a = 0; a < n; a++) {
                 assert_int_equal(ext[a].start, a * 8192);
                 assert_int_equal(ext[a].length, 4096);

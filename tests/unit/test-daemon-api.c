@@ -221,6 +221,26 @@ static void test_untrusted_clients_get_403_except_on_server_info(_unused_ void *
         assert_true(api_allows(&req));
 }
 
+static bool untrusted_allowed(const char *method, const char *path)
+{
+        struct api_request req = { .method = method, .path = path, .requestor = { .protocol = "tls" } };
+
+        return api_allows(&req);
+}
+
+static void test_untrusted_clients_may_post_to_the_worker_endpoints_only(_unused_ void **state)
+{
+        assert_true(untrusted_allowed("POST", "/internal/worker/u1/:command"));
+        assert_true(untrusted_allowed("POST", "/internal/worker/u1/:update"));
+        assert_false(untrusted_allowed("GET", "/internal/worker/u1/:command"));
+        assert_false(untrusted_allowed("POST", "/internal/worker/u1/:other"));
+        assert_false(untrusted_allowed("POST", "/internal/worker/u1"));
+        assert_false(untrusted_allowed("POST", "/1.0/queue/u1/worker-token"));
+        assert_false(untrusted_allowed("POST", "/1.0/queue/u1/worker-commands"));
+        assert_false(untrusted_allowed("GET", "/1.0/queue/u1/worker-commands"));
+        assert_false(untrusted_allowed("GET", "/1.0/queue/u1"));
+}
+
 static void test_routes_with_placeholders_match_one_segment(_unused_ void **state)
 {
         struct api_response r = {};
@@ -277,6 +297,7 @@ int main(void)
                 cmocka_unit_test(test_server_describes_itself_from_the_daemon),
                 cmocka_unit_test(test_trailing_slash_names_the_same_endpoint),
                 cmocka_unit_test(test_untrusted_clients_get_403_except_on_server_info),
+                cmocka_unit_test(test_untrusted_clients_may_post_to_the_worker_endpoints_only),
                 cmocka_unit_test(test_routes_with_placeholders_match_one_segment),
                 cmocka_unit_test(test_only_artifact_files_stream_their_body),
                 cmocka_unit_test(test_query_arguments_are_found_by_key),

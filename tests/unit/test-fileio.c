@@ -133,10 +133,51 @@ static void test_read_refuses_a_file_over_the_limit_and_directories(void **state
         assert_null(back);
 }
 
+static void test_read_checked_names_a_missing_file(void **state)
+{
+        struct ferry_error err = {};
+        _cleanup_free_ char *path = strjoin(*state, "/missing", NULL), *expected = NULL;
+        char *text = NULL;
+
+        assert_non_null(path);
+        assert_int_equal(fileio_read_checked(path, 100, &text, NULL, &err), -ENOENT);
+        assert_null(text);
+        assert_non_null(expected = strjoin("Cannot read '", path, "': No such file or directory", NULL));
+        assert_string_equal(ferry_error_message(&err), expected);
+}
+
+static void test_read_checked_refuses_a_file_over_the_limit(void **state)
+{
+        struct ferry_error err = {};
+        _cleanup_free_ char *path = strjoin(*state, "/big", NULL), *expected = NULL, *text = NULL;
+
+        assert_non_null(path);
+        assert_int_equal(fileio_write_atomic(path, "0123456789", 10, 0600, &err), 0);
+        assert_int_equal(fileio_read_checked(path, 9, &text, NULL, &err), -EFBIG);
+        assert_non_null(expected = strjoin("'", path, "' is larger than 9 bytes", NULL));
+        assert_string_equal(ferry_error_message(&err), expected);
+}
+
+static void test_read_of_an_empty_file_gives_an_empty_string(void **state)
+{
+        struct ferry_error err = {};
+        _cleanup_free_ char *path = strjoin(*state, "/empty", NULL), *text = NULL;
+        size_t len = 99;
+
+        assert_non_null(path);
+        assert_int_equal(fileio_write_atomic(path, "", 0, 0600, &err), 0);
+        assert_int_equal(fileio_read_checked(path, 10, &text, &len, &err), 0);
+        assert_string_equal(text, "");
+        assert_int_equal(len, 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_write_then_read_gives_the_content_back, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_read_checked_names_a_missing_file, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_read_checked_refuses_a_file_over_the_limit, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_read_of_an_empty_file_gives_an_empty_string, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_write_sets_the_mode_whatever_the_umask, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_write_replaces_a_file_and_leaves_no_temporary_file, setup,
                                                 teardown),

@@ -114,6 +114,11 @@ const char *vmware_client_peer_fingerprint(const struct vmware_client *c)
         return http_client_peer_fingerprint(c->http);
 }
 
+const char *vmware_client_peer_sha1_thumbprint(const struct vmware_client *c)
+{
+        return http_client_peer_sha1_thumbprint(c->http);
+}
+
 const struct vmware_service_content *vmware_client_service(const struct vmware_client *c)
 {
         return c->have_sc ? &c->sc : NULL;

@@ -80,6 +80,9 @@ bool vmware_client_transport_failed(const struct vmware_client *c);
 /* The server certificate's SHA-256 fingerprint from the last TLS connection, or NULL. */
 const char *vmware_client_peer_fingerprint(const struct vmware_client *c);
 
+/* The same certificate's SHA-1 thumbprint as VMware writes it ("AA:BB:..."), or NULL. */
+const char *vmware_client_peer_sha1_thumbprint(const struct vmware_client *c);
+
 /* Valid after a successful vmware_client_login(), until the client is freed. */
 const struct vmware_service_content *vmware_client_service(const struct vmware_client *c);
 

@@ -4,15 +4,20 @@
  * container view, and the operations a warm migration needs.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/json.h"
 #include "common/log.h"
 #include "common/strbuf.h"
+#include "source/disk.h"
 #include "source/vmware/inventory.h"
+#include "source/vmware/tags.h"
+#include "source/vmware/vddk.h"
 #include "source/vmware/vmware.h"
 
 struct vmware_source {
@@ -20,7 +25,13 @@ struct vmware_source {
         struct vmware_client *client;
         char *name;
         json_t *datacenters;
+        json_t *disk_access;            /* properties.disk_access, or NULL */
+        char *endpoint;
+        char *username;
+        char *password;
+        char *fingerprint;
         int max_objects;
+        size_t changed_areas_calls;     /* QueryChangedDiskAreas calls of the last changed_areas() */
 };
 
 static struct vmware_source *to_vmware(struct source *s)
@@ -31,6 +42,11 @@ static struct vmware_source *to_vmware(struct source *s)
 struct vmware_client *vmware_source_client(struct source *s)
 {
         return to_vmware(s)->client;
+}
+
+size_t vmware_source_changed_areas_calls(struct source *s)
+{
+        return to_vmware(s)->changed_areas_calls;
 }
 
 void vmware_source_set_page_size(struct source *s, int max_objects)
@@ -46,6 +62,13 @@ static void vmware_disconnect(struct source *s)
                 return;
         vmware_client_free(v->client);
         json_decref(v->datacenters);
+        json_decref(v->disk_access);
+        free(v->endpoint);
+        free(v->username);
+        if (v->password)
+                explicit_bzero(v->password, strlen(v->password));
+        free(v->password);
+        free(v->fingerprint);
         free(v->name);
         free(v);
 }
@@ -70,7 +93,12 @@ static int vmware_connect(const json_t *source, struct source **ret, struct sour
         v->base.ops = &vmware_source_ops;
         v->name = strdup(name);
         v->datacenters = json_incref(json_object_get(props, "datacenters"));
-        if (!v->name) {
+        v->disk_access = json_incref(json_object_get(props, "disk_access"));
+        v->endpoint = strdup(json_string_value(json_object_get(props, "endpoint")) ?: "");
+        v->username = strdup(json_string_value(json_object_get(props, "username")) ?: "");
+        v->password = strdup(json_string_value(json_object_get(props, "password")) ?: "");
+        v->fingerprint = strdup(fingerprint ? fingerprint : "");
+        if (!v->name || !v->endpoint || !v->username || !v->password || !v->fingerprint) {
                 vmware_disconnect(&v->base);
                 return ferry_error_set(err, -ENOMEM, "Out of memory");
         }
@@ -116,6 +144,15 @@ static int vmware_connect(const json_t *source, struct source **ret, struct sour
 static int get_properties(struct vmware_client *c, const char *type, const char *moref, const char *const *paths,
                           struct vmware_objects *objs, struct ferry_error *err);
 
+/* source_inventory_done(), which lives above this library. */
+static void inventory_drop(struct source_inventory *inv)
+{
+        json_decref(inv->instances);
+        json_decref(inv->networks);
+        json_decref(inv->warnings);
+        *inv = (struct source_inventory) {};
+}
+
 static int vmware_sync_inventory(struct source *s, struct source_inventory *ret, struct ferry_error *err)
 {
         struct vmware_source *v = to_vmware(s);
@@ -145,8 +182,34 @@ static int vmware_sync_inventory(struct source *s, struct source_inventory *ret,
                                            &inv.instances, &inv.networks, &inv.warnings, err);
         vmware_objects_done(&objs);
         vmware_objects_done(&fields);
-        if (r < 0)
+        if (r < 0) {
+                inventory_drop(&inv);
                 return r;
+        }
+
+        /* Tags live in vAPI, not SOAP: without them the inventory is still good, with a warning. */
+        if (sc && streq_ptr(sc->api_type, "VirtualCenter")) {
+                struct ferry_error tag_err = {};
+
+                r = vmware_tags_sync(&(struct vmware_tags_config) {
+                                             .endpoint = v->endpoint,
+                                             .username = v->username,
+                                             .password = v->password,
+                                             .fingerprint = v->fingerprint,
+                                     },
+                                     inv.instances, &tag_err);
+                if (r == -ECANCELED) {
+                        inventory_drop(&inv);
+                        return ferry_error_set(err, r, "%s", ferry_error_message(&tag_err));
+                }
+        if (r < 0 && json_array_append_new(inv.warnings,
+                                                   json_pack("{s:s, s:s, s:s, s:s}", "entity_type", "source", "entity",
+                                                             v->name, "type", "Tags unavailable", "message",
+                                                             ferry_error_message(&tag_err))) < 0) {
+                        inventory_drop(&inv);
+                        return ferry_error_set(err, -ENOMEM, "Out of memory");
+                }
+        }
         *ret = inv;
         return 0;
 }
@@ -542,6 +605,7 @@ static int vmware_changed_areas(struct source *s, const char *vm, const char *sn
         uint64_t offset = 0;
         int r;
 
+        to_vmware(s)->changed_areas_calls = 0;
         r = vmware_find_vm(c, vm, &moref, err);
         if (r < 0)
                 return r;
@@ -559,6 +623,7 @@ static int vmware_changed_areas(struct source *s, const char *vm, const char *sn
                     soap_append_int(&sb, "startOffset", (int64_t) offset) < 0 ||
                     soap_append_element(&sb, "changeId", change_id) < 0)
                         return ferry_error_set(err, -ENOMEM, "Out of memory");
+                to_vmware(s)->changed_areas_calls++;
                 r = vmware_client_call(c, "QueryChangedDiskAreas", strbuf_str(&sb), &doc, err);
                 if (r < 0)
                         return r;
@@ -592,6 +657,206 @@ static int vmware_changed_areas(struct source *s, const char *vm, const char *sn
         return 0;
 }
 
+/* --- disk access ------------------------------------------------------------------------- */
+
+/* The backing file ("[ds] vm/vm.vmdk") of the disk with device_key, as in snapshot or now. */
+static int disk_backing_file(struct vmware_client *c, const char *vm_moref, const char *snapshot, int64_t device_key,
+                             char **ret, struct ferry_error *err)
+{
+        static const char *const paths[] = { "config.hardware.device", NULL };
+        struct vmware_objects objs = {};
+        xmlNode *devices;
+        int r;
+
+        if (snapshot && *snapshot)
+                r = get_properties(c, "VirtualMachineSnapshot", snapshot, paths, &objs, err);
+        else
+                r = get_properties(c, "VirtualMachine", vm_moref, paths, &objs, err);
+        if (r < 0)
+                return r;
+        devices = objs.n > 0 ? vmware_object_prop(&objs.items[0], "config.hardware.device") : NULL;
+        if (!devices) {
+                vmware_objects_done(&objs);
+                return ferry_error_set(err, -ENOENT, "No devices in '%s'", snapshot && *snapshot ? snapshot : vm_moref);
+        }
+        r = ferry_error_set(err, -ENOENT, "No disk with device key %" PRId64 " in '%s'", device_key,
+                            snapshot && *snapshot ? snapshot : vm_moref);
+        for (xmlNode *d = devices->children; d; d = d->next) {
+                int64_t key = -1;
+                const char *file;
+
+                if (d->type != XML_ELEMENT_NODE || xml_int(xml_child(d, "key"), &key) <= 0 || key != device_key)
+                        continue;
+                file = xml_path_text(d, "backing/fileName");
+                if (!file || !*file) {
+                        r = ferry_error_set(err, -ENODATA, "Disk %" PRId64 " of '%s' has no backing file", device_key,
+                                            vm_moref);
+                        break;
+                }
+                ferry_error_clear(err);
+                *ret = strdup(file);
+                r = *ret ? 0 : ferry_error_set(err, -ENOMEM, "Out of memory");
+                break;
+        }
+        vmware_objects_done(&objs);
+        return r;
+}
+
+/* A fresh name in dir for one disk's socket or secret. */
+static char *runtime_file(const char *dir, const char *suffix)
+{
+        static unsigned counter;
+        char name[64];
+
+        snprintf(name, sizeof(name), "/ferry-%d-%u%s", (int) getpid(), __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED),
+                 suffix);
+        return strjoin(dir, name, NULL);
+}
+
+static const json_t *spec_disk(const struct source_disk_spec *spec)
+{
+        size_t i;
+        json_t *d;
+
+        json_array_foreach(json_object_get(spec->instance, "disks"), i, d)
+                if (json_integer_value(json_object_get(d, "device_key")) == spec->device_key)
+                        return d;
+        return NULL;
+}
+
+static int open_nbd_template(struct vmware_source *v, const struct source_disk_spec *spec, const char *vm_moref,
+                             const char *file, struct source_disk **ret, struct ferry_error *err)
+{
+        const char *tmpl = json_string_value(json_object_get(v->disk_access, "uri_template"));
+        const json_t *disk = spec_disk(spec);
+        _cleanup_free_ char *ds = NULL, *path = NULL, *uri = NULL;
+        char key[32];
+        int r;
+
+        r = source_datastore_path_split(file, &ds, &path, err);
+        if (r < 0)
+                return r;
+        snprintf(key, sizeof(key), "%" PRId64, spec->device_key);
+        const struct source_uri_var vars[] = {
+                { "vm", json_string_value(json_object_get(spec->instance, "name")) },
+                { "uuid", json_string_value(json_object_get(spec->instance, "uuid")) },
+                { "location", json_string_value(json_object_get(spec->instance, "location")) },
+                { "moref", vm_moref },
+                { "disk", json_string_value(json_object_get(disk, "name")) },
+                { "device_key", key },
+                { "datastore", ds },
+                { "path", path },
+                { "file", file },
+                { "snapshot", spec->snapshot ? spec->snapshot : "" },
+        };
+        r = source_uri_template_expand(tmpl, vars, ELEMENTSOF(vars), &uri, err);
+        if (r < 0)
+                return r;
+        return source_disk_new_uri(uri, ret, err);
+}
+
+static int open_datastore(struct vmware_source *v, const struct source_disk_spec *spec, const char *file,
+                          struct source_disk **ret, struct ferry_error *err)
+{
+        _cleanup_free_ char *local = NULL, *sock = NULL, *log = NULL;
+        _cleanup_argv_ char **argv = NULL;
+        int r;
+
+        r = source_datastore_map(json_object_get(v->disk_access, "datastore_mounts"), file, &local, err);
+        if (r < 0)
+                return r;
+        if (access(local, R_OK) < 0)
+                return ferry_error_set(err, -errno, "Cannot read '%s' (the disk '%s'): %s", local, file,
+                                       strerror(errno));
+        sock = runtime_file(spec->runtime_dir, ".sock");
+        log = runtime_file(spec->runtime_dir, ".log");
+        if (!sock || !log)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        r = source_qemu_nbd_argv(local, sock, &argv, err);
+        if (r < 0)
+                return r;
+        return source_disk_serve(argv, sock, log, 30000, ret, err);
+}
+
+static int open_vddk(struct vmware_source *v, const struct source_disk_spec *spec, const char *vm_moref,
+                     const char *file, struct source_disk **ret, struct ferry_error *err)
+{
+        _cleanup_free_ char *host = NULL, *sock = NULL, *log = NULL, *pw = NULL;
+        _cleanup_argv_ char **argv = NULL;
+        _cleanup_close_ int fd = -1;
+        const char *thumbprint = vmware_client_peer_sha1_thumbprint(v->client);
+        size_t len = strlen(v->password);
+        int port = 0, r;
+
+        r = vmware_endpoint_host_port(v->endpoint, &host, &port, err);
+        if (r < 0)
+                return r;
+        sock = runtime_file(spec->runtime_dir, ".sock");
+        log = runtime_file(spec->runtime_dir, ".log");
+        pw = runtime_file(spec->runtime_dir, ".pw");
+        if (!sock || !log || !pw)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        r = vmware_vddk_argv(&(struct vmware_vddk_params) {
+                                     .libdir = spec->vddk_libdir,
+                                     .server = host,
+                                     .port = port,
+                                     .user = v->username,
+                                     .password_file = pw,
+                                     .thumbprint = thumbprint,
+                                     .vm_moref = vm_moref,
+                                     .snapshot = spec->snapshot,
+                                     .file = file,
+                                     .socket_path = sock,
+                             },
+                             &argv, err);
+        if (r < 0)
+                return r;
+
+        fd = open(pw, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return ferry_error_set(err, -errno, "Cannot create the password file '%s': %s", pw, strerror(errno));
+        if (write(fd, v->password, len) != (ssize_t) len) {
+                r = ferry_error_set(err, -EIO, "Cannot write the password file '%s'", pw);
+                (void) unlink(pw);
+                return r;
+        }
+        /* nbdkit reads the file while it starts: gone once it listens, or failed. */
+        r = source_disk_serve(argv, sock, log, 60000, ret, err);
+        (void) unlink(pw);
+        return r;
+}
+
+static int vmware_disk_open(struct source *s, const struct source_disk_spec *spec, struct source_disk **ret,
+                            struct ferry_error *err)
+{
+        struct vmware_source *v = to_vmware(s);
+        const char *mode = json_string_value(json_object_get(v->disk_access, "mode"));
+        const char *uuid = json_string_value(json_object_get(spec->instance, "uuid"));
+        _cleanup_free_ char *moref = NULL, *file = NULL;
+        int r;
+
+        if (!uuid)
+                return ferry_error_set(err, -EINVAL, "The instance has no uuid");
+        if (!streq_ptr(mode, "nbd") && (!spec->runtime_dir || !*spec->runtime_dir))
+                return ferry_error_set(err, -EINVAL, "No runtime directory for the disk's NBD server");
+        r = vmware_find_vm(v->client, uuid, &moref, err);
+        if (r < 0)
+                return r;
+        r = disk_backing_file(v->client, moref, spec->snapshot, spec->device_key, &file, err);
+        if (r < 0)
+                return r;
+        if (streq_ptr(mode, "datastore"))
+                r = open_datastore(v, spec, file, ret, err);
+        else if (streq_ptr(mode, "nbd"))
+                r = open_nbd_template(v, spec, moref, file, ret, err);
+        else
+                r = open_vddk(v, spec, moref, file, ret, err);
+        if (r < 0)
+                return ferry_error_prefix(err, "Disk %" PRId64 " of '%s'", spec->device_key,
+                                          json_string_value(json_object_get(spec->instance, "name")) ?: uuid);
+        return 0;
+}
+
 const struct source_ops vmware_source_ops = {
         .type = "vmware",
         .connect = vmware_connect,
@@ -604,4 +869,6 @@ const struct source_ops vmware_source_ops = {
         .cbt_enable = vmware_cbt_enable,
         .disk_change_id = vmware_disk_change_id,
         .changed_areas = vmware_changed_areas,
+        .disk_open = vmware_disk_open,
+        .disk_close = source_disk_free,
 };

@@ -14,6 +14,9 @@ extern const struct source_ops vmware_source_ops;
 /* The client under a connected VMware source (borrowed). */
 struct vmware_client *vmware_source_client(struct source *s);
 
+/* How many QueryChangedDiskAreas calls the last changed_areas() made (its pages; for tests). */
+size_t vmware_source_changed_areas_calls(struct source *s);
+
 /* At most this many objects per property page (0: the server's choice); for tests of paging. */
 void vmware_source_set_page_size(struct source *s, int max_objects);
 
@@ -30,6 +33,6 @@ int vmware_task_wait(struct vmware_client *c, const char *task, int timeout_s, c
 /* The moref of the VM with this instance uuid: -ENOENT "No virtual machine with instance uuid 'u'". */
 int vmware_find_vm(struct vmware_client *c, const char *instance_uuid, char **ret_moref, struct ferry_error *err);
 
-/* Build "nbdkit vddk" arguments etc.: not yet (see issue 4). */
+/* Disk access: ops->disk_open (vddk.h builds the nbdkit vddk command line). */
 
 #endif

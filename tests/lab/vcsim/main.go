@@ -52,6 +52,7 @@ func main() {
 	useTLS := flag.Bool("tls", true, "serve HTTPS with a fresh self-signed certificate")
 	pageSize := flag.Int("page-size", 2000, "at most this many areas per QueryChangedDiskAreas answer")
 	trace := flag.Bool("trace", false, "log SOAP traffic to stderr")
+	flag.BoolVar(&snapshotDeltas, "snapshot-deltas", false, "snapshots move each disk to a new delta VMDK (qemu-img), as ESXi does")
 	flag.Parse()
 
 	if err := run(*listen, *modelPath, *dsDir, *chDir, *envPath, *username, *password, *useTLS, *pageSize, *trace); err != nil {

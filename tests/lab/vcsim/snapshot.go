@@ -2,7 +2,8 @@
 // plain VirtualMachine type, which a lab VM is not, so the lab keeps its own:
 // same tree and layout bookkeeping, plus a snapshot config whose disks keep
 // the changeIds they had when the snapshot was taken. No delta disks are
-// created: a snapshot's disks name the same files as the VM's.
+// created unless -snapshot-deltas (delta.go): a snapshot's disks name the
+// same files as the VM's.
 
 package main
 
@@ -153,6 +154,11 @@ func (w *labVM) createSnapshot(req *types.CreateSnapshot_Task) (types.AnyType, t
 	snap.Self = types.ManagedObjectReference{Type: "VirtualMachineSnapshot"}
 	snap.Vm = w.Self
 	snap.Config = copyConfig(w.Config)
+	if snapshotDeltas {
+		if fault := w.addDeltaDisks(); fault != nil {
+			return nil, fault
+		}
+	}
 	simulator.Map.Put(snap)
 
 	id := nextSnapshotID()
