@@ -5,11 +5,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
+#include "cli/client.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/strbuf.h"
+#include "common/yaml.h"
 
 static const struct column target_columns[] = {
         COLUMN("NAME", "name"),
@@ -32,12 +35,23 @@ static const struct column target_columns[] = {
 
 static const struct cli_option target_add_options[] = {
         { "type", 't', "TYPE", "Target type (default: incus)" },
+        { "wait", 'w', NULL, "Wait for the registration and the first inventory, and say how they went" },
         TARGET_PROPERTY_OPTIONS,
         {}
 };
 
 static const struct cli_option target_update_options[] = {
         TARGET_PROPERTY_OPTIONS,
+        {}
+};
+
+static const struct cli_option target_sync_options[] = {
+        { "no-wait", 0, NULL, "Start the sync and return at once" },
+        {}
+};
+
+static const struct cli_option target_show_options[] = {
+        { "raw", 0, NULL, "Show the inventory as stored instead of one line per object" },
         {}
 };
 
@@ -70,6 +84,326 @@ static int properties_from_options(struct cli *cli, json_t *props)
             (r = cli_json_set_int_option(cli, props, "create_limit", "create-limit")) < 0)
                 return r;
         return 0;
+}
+
+
+/* Poll operation id until it ends; *ret_op gets its last state. */
+static int wait_operation(struct client *c, const char *id, json_t **ret_op, struct ferry_error *err)
+{
+        _cleanup_free_ char *path = cli_path("/1.0/operations", id, NULL);
+
+        if (!path)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        for (;;) {
+                json_t *op = NULL;
+                struct timespec ts = { .tv_nsec = 100 * 1000 * 1000 };
+                int r;
+
+                r = client_request(c, "GET", path, NULL, &op, err);
+                if (r < 0)
+                        return r;
+                if (!streq_ptr(json_string_value(json_object_get(op, "status")), "Running")) {
+                        *ret_op = op;
+                        return 0;
+                }
+                json_decref(op);
+                nanosleep(&ts, NULL);
+        }
+}
+
+/* Say how a finished sync went: 0, or an error with the target's state. */
+static int report_sync(struct client *c, const char *name, const json_t *op)
+{
+        const json_t *md = json_object_get(op, "metadata");
+        _cleanup_free_ char *path = cli_path("/1.0/targets", name, NULL);
+        _cleanup_json_ json_t *target = NULL;
+        struct ferry_error err = {};
+        const json_t *restricted = json_object_get(md, "restricted_projects");
+
+        if (streq_ptr(json_string_value(json_object_get(op, "status")), "Success")) {
+                if (json_is_true(json_object_get(md, "registered")))
+                        printf("Registered with target %s\n", name);
+                if (json_array_size(restricted) > 0) {
+                        size_t i;
+                        json_t *p;
+
+                        printf("Target %s restricts ferry to projects:", name);
+                        json_array_foreach(restricted, i, p)
+                                printf("%s %s", i ? "," : "", json_string_value(p));
+                        printf("\n");
+                }
+                printf("Target %s synced: %lld projects, %lld networks, %lld storage pools, %lld profiles, "
+                       "%lld cluster members\n",
+                       name, json_integer_value(json_object_get(md, "projects")),
+                       json_integer_value(json_object_get(md, "networks")),
+                       json_integer_value(json_object_get(md, "storage_pools")),
+                       json_integer_value(json_object_get(md, "profiles")),
+                       json_integer_value(json_object_get(md, "cluster_members")));
+                return 0;
+        }
+        if (path && client_request(c, "GET", path, NULL, &target, &err) >= 0)
+                log_error("Target %s: %s", name,
+                          json_string_value(json_object_get(json_object_get(target, "properties"),
+                                                            "connectivity_status")) ?: "sync failed");
+        return log_error_errno(EIO, "%s", json_string_value(json_object_get(op, "err")) ?: "Sync failed");
+}
+
+/* The newest operation that syncs target name, or NULL. */
+static const char *find_sync_operation(const json_t *ops, const char *name)
+{
+        _cleanup_free_ char *url = cli_path("/1.0/targets", name, NULL);
+        const char *found = NULL;
+        size_t i;
+        json_t *op;
+
+        json_array_foreach(ops, i, op) {
+                const json_t *targets = json_object_get(json_object_get(op, "resources"), "targets");
+
+                if (url && streq_ptr(json_string_value(json_array_get(targets, 0)), url))
+                        found = json_string_value(json_object_get(op, "id"));
+        }
+        return found;
+}
+
+/* After add: wait for the sync ferryd started, and say how it went. */
+static int wait_first_sync(struct cli *cli, const char *name)
+{
+        _cleanup_client_ struct client *c = NULL;
+        _cleanup_json_ json_t *ops = NULL, *op = NULL;
+        struct ferry_error err = {};
+        const char *id;
+        int r;
+
+        r = cli_connect(cli, &c);
+        if (r < 0)
+                return r;
+        r = client_request(c, "GET", "/1.0/operations?recursion=1", NULL, &ops, &err);
+        if (r < 0)
+                return cli_log_error(&err);
+        id = find_sync_operation(ops, name);
+        if (!id)
+                return 0;
+        r = wait_operation(c, id, &op, &err);
+        if (r < 0)
+                return cli_log_error(&err);
+        return report_sync(c, name, op);
+}
+
+static int target_sync(struct cli *cli, int argc, char *argv[])
+{
+        _cleanup_client_ struct client *c = NULL;
+        _cleanup_json_ json_t *envelope = NULL, *op = NULL;
+        _cleanup_free_ char *path = cli_path("/1.0/targets", argv[1], "/sync");
+        struct ferry_error err = {};
+        const char *id;
+        int r;
+
+        (void) argc;
+        if (!path)
+                return log_error_errno(ENOMEM, "Out of memory");
+        r = cli_connect(cli, &c);
+        if (r < 0)
+                return r;
+        r = client_request_envelope(c, "POST", path, "{}", 2, &envelope, &err);
+        if (r < 0)
+                return cli_log_error(&err);
+        if (!streq_ptr(json_string_value(json_object_get(envelope, "type")), "async")) {
+                json_t *md = NULL;
+
+                r = client_envelope_metadata(envelope, "POST", path, &md, &err);
+                json_decref(md);
+                return r < 0 ? cli_log_error(&err) : log_error_errno(EBADMSG, "ferryd started no sync");
+        }
+        id = json_string_value(json_object_get(json_object_get(envelope, "metadata"), "id"));
+        if (!id)
+                return log_error_errno(EBADMSG, "ferryd started a sync without an operation id");
+        if (cli_args_has(cli->args, "no-wait")) {
+                printf("Sync of target %s started: /1.0/operations/%s\n", argv[1], id);
+                return 0;
+        }
+        r = wait_operation(c, id, &op, &err);
+        if (r < 0)
+                return cli_log_error(&err);
+        return report_sync(c, argv[1], op);
+}
+
+static const char *str(const json_t *obj, const char *key)
+{
+        return json_string_value(json_object_get(obj, key)) ?: "";
+}
+
+static void human_bytes(json_int_t n, char *buf, size_t size)
+{
+        static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+        double v = (double) n;
+        size_t u = 0;
+
+        while (v >= 1024 && u + 1 < ELEMENTSOF(units)) {
+                v /= 1024;
+                u++;
+        }
+        snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+}
+
+/* Append a line built from fmt to list; NULL-safe for a failed allocation. */
+static int add_line(json_t *list, struct strbuf *sb)
+{
+        char *text = strbuf_steal(sb);
+        int r;
+
+        if (!text)
+                return -ENOMEM;
+        r = json_array_append_new(list, json_string(text));
+        free(text);
+        return r < 0 ? -ENOMEM : 0;
+}
+
+static int summarise_projects(const json_t *projects, json_t *out)
+{
+        size_t i;
+        json_t *p;
+
+        json_array_foreach(projects, i, p) {
+                _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+                const json_t *features = json_object_get(p, "features");
+                const json_t *restrictions = json_object_get(p, "restrictions");
+                const char *key;
+                json_t *v;
+                bool any = false;
+
+                strbuf_append(&sb, str(p, "name"));
+                json_object_foreach((json_t *) features, key, v)
+                        if (json_is_true(v)) {
+                                strbuf_appendf(&sb, "%s%s", any ? ", " : " (own ", key);
+                                any = true;
+                        }
+                if (any)
+                        strbuf_append(&sb, ")");
+                if (streq_ptr(json_string_value(json_object_get(restrictions, "restricted")), "true"))
+                        strbuf_append(&sb, ", restricted");
+                if (add_line(out, &sb) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int summarise_networks(const json_t *networks, json_t *out)
+{
+        size_t i;
+        json_t *n;
+
+        json_array_foreach(networks, i, n) {
+                _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+
+                strbuf_appendf(&sb, "%s (%s, %s%s%s%s) in project %s", str(n, "name"), str(n, "type"),
+                               json_is_true(json_object_get(n, "managed")) ? "managed" : "unmanaged",
+                               json_is_true(json_object_get(n, "vlan_capable")) ? ", VLAN-capable" : "",
+                               *str(n, "parent") ? ", parent " : "", str(n, "parent"), str(n, "project"));
+                if (add_line(out, &sb) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int summarise_pools(const json_t *pools, json_t *out)
+{
+        size_t i;
+        json_t *p;
+
+        json_array_foreach(pools, i, p) {
+                _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+                const json_t *space = json_object_get(p, "space");
+
+                strbuf_appendf(&sb, "%s (%s, %s", str(p, "name"), str(p, "driver"), str(p, "status"));
+                if (json_is_integer(json_object_get(space, "total"))) {
+                        char used[32], total[32];
+
+                        human_bytes(json_integer_value(json_object_get(space, "used")), used, sizeof(used));
+                        human_bytes(json_integer_value(json_object_get(space, "total")), total, sizeof(total));
+                        strbuf_appendf(&sb, ", %s of %s used", used, total);
+                }
+                strbuf_append(&sb, ")");
+                if (add_line(out, &sb) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int summarise_profiles(const json_t *profiles, json_t *out)
+{
+        size_t i;
+        json_t *p;
+
+        json_array_foreach(profiles, i, p) {
+                _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+
+                strbuf_appendf(&sb, "%s in project %s", str(p, "name"), str(p, "project"));
+                if (add_line(out, &sb) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int summarise_members(const json_t *members, json_t *out)
+{
+        size_t i;
+        json_t *m;
+
+        json_array_foreach(members, i, m) {
+                _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+                const json_t *groups = json_object_get(m, "groups");
+                size_t j;
+                json_t *g;
+
+                strbuf_appendf(&sb, "%s (%s", str(m, "name"), str(m, "status"));
+                json_array_foreach(groups, j, g)
+                        strbuf_appendf(&sb, "%s%s", j ? ", " : "; groups ", json_string_value(g) ?: "");
+                if (*str(m, "failure_domain"))
+                        strbuf_appendf(&sb, "; failure domain %s", str(m, "failure_domain"));
+                strbuf_append(&sb, ")");
+                if (add_line(out, &sb) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* The inventory as one line per object, grouped: what an admin reads. */
+static json_t *inventory_summary(const json_t *inv)
+{
+        static const struct {
+                const char *key;
+                int (*fn)(const json_t *list, json_t *out);
+        } parts[] = {
+                { "projects", summarise_projects },
+                { "networks", summarise_networks },
+                { "storage_pools", summarise_pools },
+                { "profiles", summarise_profiles },
+                { "cluster_members", summarise_members },
+        };
+        _cleanup_json_ json_t *out = json_object();
+        const json_t *server = json_object_get(inv, "server");
+
+        if (!out)
+                return NULL;
+        if (server) {
+                _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+
+                strbuf_appendf(&sb, "Incus %s on %s, %s%s", str(server, "version"), str(server, "name"),
+                               json_is_true(json_object_get(server, "clustered")) ? "clustered" : "standalone",
+                               json_is_true(json_object_get(server, "restricted")) ? ", restricted certificate"
+                                                                                    : "");
+                if (json_object_set_new(out, "server", json_string(strbuf_str(&sb))) < 0)
+                        return NULL;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
+                json_t *list = json_array();
+
+                if (!list || json_object_set_new(out, parts[i].key, list) < 0)
+                        return NULL;
+                if (parts[i].fn(json_object_get(inv, parts[i].key), list) < 0)
+                        return NULL;
+        }
+        return TAKE_PTR(out);
 }
 
 static int target_add(struct cli *cli, int argc, char *argv[])
@@ -123,7 +457,9 @@ static int target_add(struct cli *cli, int argc, char *argv[])
         if (r < 0)
                 return r;
         printf("Target %s added\n", name);
-        return 0;
+        if (!cli_args_has(cli->args, "wait"))
+                return 0;
+        return wait_first_sync(cli, name);
 }
 
 static int target_update(struct cli *cli, int argc, char *argv[])
@@ -164,10 +500,32 @@ static int target_list(struct cli *cli, int argc, char *argv[])
 
 static int target_show(struct cli *cli, int argc, char *argv[])
 {
-        _cleanup_free_ char *path = cli_path("/1.0/targets", argv[1], NULL);
+        _cleanup_free_ char *path = cli_path("/1.0/targets", argv[1], NULL), *text = NULL;
+        _cleanup_client_ struct client *c = NULL;
+        _cleanup_json_ json_t *obj = NULL;
+        struct ferry_error err = {};
+        json_t *summary;
+        int r;
 
         (void) argc;
-        return path ? cli_show(cli, path) : -ENOMEM;
+        if (!path)
+                return log_error_errno(ENOMEM, "Out of memory");
+        if (cli_args_has(cli->args, "raw"))
+                return cli_show(cli, path);
+        r = cli_connect(cli, &c);
+        if (r < 0)
+                return r;
+        r = client_request(c, "GET", path, NULL, &obj, &err);
+        if (r < 0)
+                return cli_log_error(&err);
+        summary = inventory_summary(json_object_get(obj, "inventory"));
+        if (!summary || json_object_set_new(obj, "inventory", summary) < 0)
+                return log_error_errno(ENOMEM, "Out of memory");
+        r = json_to_yaml(obj, &text);
+        if (r < 0)
+                return log_error_errno(r, "Failed to format the answer as YAML: %m");
+        fputs(text, stdout);
+        return fflush(stdout) == 0 ? 0 : log_error_errno(errno, "Failed to write the answer: %m");
 }
 
 static int target_remove(struct cli *cli, int argc, char *argv[])
@@ -195,12 +553,13 @@ const struct cli_command cli_target_commands[] = {
                         "a trust token made with 'incus config trust add ferry': ferryd uses it\n"
                         "once to register its client certificate.  On a terminal, ferry asks for\n"
                         "the endpoint and the token when they are not given.  The token is\n"
-                        "write-only: ferryd never shows it.",
+                        "write-only: ferryd never shows it.  ferryd registers and reads the\n"
+                        "inventory in the background; --wait waits for that and reports it.",
                 .min_args = 1,
                 .max_args = 2,
                 .run = target_add,
                 .options = target_add_options,
-                .examples = "ferry target add incus1 https://incus1.example.org:8443 --token \"$TOKEN\"\n"
+                .examples = "ferry target add incus1 https://incus1.example.org:8443 --token \"$TOKEN\" --wait\n"
                             "ferry target add local unix:///var/lib/incus/unix.socket\n"
                             "ferry target add incus2 https://10.0.0.2:8443 --token-stdin --create-limit 5 \\\n"
                             "    --connection-timeout 2m < token.txt",
@@ -219,12 +578,29 @@ const struct cli_command cli_target_commands[] = {
                 .name = "show",
                 .args = "NAME",
                 .summary = "Show a target as YAML",
-                .description = "Show a target and its synced inventory as YAML (never its trust token).",
+                .description = "Show a target and its synced inventory as YAML (never its trust token):\n"
+                               "the Incus server, then one line per project, network, storage pool,\n"
+                               "profile and cluster member.  --raw shows the inventory as stored\n"
+                               "(GET /1.0/targets/NAME/inventory has it too).",
                 .min_args = 1,
                 .max_args = 1,
                 .run = target_show,
-                .options = cli_no_options,
-                .examples = "ferry target show incus1",
+                .options = target_show_options,
+                .examples = "ferry target show incus1\nferry target show incus1 --raw",
+        },
+        {
+                .name = "sync",
+                .args = "NAME",
+                .summary = "Register with a target and read its inventory again",
+                .description = "Use a trust token the target still holds, then read the target's projects,\n"
+                               "networks, storage pools, profiles and cluster members.  ferryd keeps the\n"
+                               "inventory current from Incus's events; this is for after an outage or a\n"
+                               "new token.  Waits for the sync unless --no-wait is given.",
+                .min_args = 1,
+                .max_args = 1,
+                .run = target_sync,
+                .options = target_sync_options,
+                .examples = "ferry target sync incus1\nferry target sync incus1 --no-wait",
         },
         {
                 .name = "update",

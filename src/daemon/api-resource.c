@@ -97,6 +97,8 @@ static int api_resource_replace(struct daemon *d, const struct api_request *req,
         r = res->store(d->db, req->params[0], obj, &err);
         if (r < 0)
                 return api_response_from_error(ret, &err);
+        if (res->updated)
+                res->updated(d, req->params[0], current, obj);
 
         r = api_resource_emit(d, req, res, req->params[0], "updated");
         if (r < 0)

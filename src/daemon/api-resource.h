@@ -30,6 +30,9 @@ struct api_resource {
         /* Checks beyond the schema that need the daemon (expressions,
          * scriptlets).  May be NULL. */
         int (*check)(struct daemon *d, const json_t *obj, struct ferry_error *err);
+        /* Work that follows a PUT or PATCH (a target's new endpoint), with
+         * the stored objects before and after.  May be NULL. */
+        void (*updated)(struct daemon *d, const char *key, const json_t *before, const json_t *after);
 };
 
 int api_resource_get(struct daemon *d, const struct api_request *req, struct api_response *ret);

@@ -11,6 +11,7 @@
 #include "daemon/api-collection.h"
 #include "daemon/api-hooks.h"
 #include "daemon/api-operations.h"
+#include "daemon/api-targets.h"
 #include "daemon/api.h"
 #include "daemon/events-ws.h"
 
@@ -61,6 +62,7 @@ static const struct api_endpoint api_endpoints[] = {
           .userdata = &api_targets },
         { .path = "/1.0/targets/{name}", .handlers = COLLECTION_OBJECT_HANDLERS, .userdata = &api_targets },
         { .path = "/1.0/targets/{name}/inventory", .handlers = { [API_METHOD_GET] = api_target_inventory_get } },
+        { .path = "/1.0/targets/{name}/sync", .handlers = { [API_METHOD_POST] = api_target_sync } },
         { .path = "/1.0/instances", .handlers = { [API_METHOD_GET] = api_instances_list } },
         { .path = "/1.0/instances/{uuid}", .handlers = { [API_METHOD_GET] = api_instance_get } },
         { .path = "/1.0/instances/{uuid}/override", .handlers = {

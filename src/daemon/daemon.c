@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "common/tls-cert.h"
+#include "daemon/api-targets.h"
 #include "daemon/api.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
@@ -211,7 +212,7 @@ static int daemon_listen_https(struct daemon *d, const struct config *config, st
 }
 
 /* From the job thread: a job ended, wake the event loop to report it. */
-static void daemon_wake(void *userdata)
+void daemon_wake(void *userdata)
 {
         struct daemon *d = userdata;
 
@@ -298,6 +299,9 @@ int daemon_new(const struct daemon_config *config, struct daemon **ret, struct f
         r = jobs_new(db_path, daemon_wake, d, &d->jobs, err);
         if (r < 0)
                 return r;
+        r = api_targets_start(d, db_path, err);
+        if (r < 0)
+                return r;
         jobs_set_source_sync_interval(d->jobs, config->config ? config->config->source_interval_usec
                                                               : CONFIG_DEFAULT_SYNC_INTERVAL_USEC);
 
@@ -326,6 +330,7 @@ void daemon_free(struct daemon *d)
         /* The socket goes first, the lock last: whoever takes the lock
          * next finds the path free. */
         jobs_free(d->jobs);
+        api_targets_stop(d);
         event_subscription_free(d->hooks_subscription);
         hooks_free(d->hooks);
         server_free(d->server);

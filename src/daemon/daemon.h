@@ -15,6 +15,7 @@
 #include "common/error.h"
 #include "common/fingerprint.h"
 #include "common/macros.h"
+#include "daemon/targets.h"
 
 #define DAEMON_DEFAULT_DATA_DIR "/var/lib/ferry"
 #define DAEMON_SOCKET_NAME "unix.socket"
@@ -52,6 +53,8 @@ struct daemon {
         char *https_address;    /* canonical "127.0.0.1:8443", NULL without HTTPS */
         json_t *trusted;        /* fingerprint -> name: the certificates table, cached */
         struct jobs *jobs;      /* the job thread: source syncs (jobs.h) */
+        struct target_identity target_identity;        /* ferry's client certificate towards targets */
+        struct target_followers *target_followers;     /* Incus events per target (target-events.h) */
         struct hooks *hooks;    /* the hook thread (hooks.h) */
         struct event_subscription *hooks_subscription; /* lifecycle events for the hooks */
 };
@@ -71,6 +74,9 @@ int daemon_new(const struct daemon_config *config, struct daemon **ret, struct f
  * the daemon, or a negative errno with err filled.
  */
 int daemon_run(struct daemon *d, struct ferry_error *err);
+
+/* Wake the event loop from any thread (jobs and target followers have news). */
+void daemon_wake(void *userdata);
 
 /* Stop listening, remove the socket file and release the lock.  NULL is fine. */
 void daemon_free(struct daemon *d);

@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "daemon/api-operations.h"
+#include "daemon/api-targets.h"
 #include "daemon/api.h"
 #include "daemon/daemon.h"
 #include "daemon/events-log.h"
@@ -1049,6 +1050,7 @@ int server_run(struct server *s, struct ferry_error *err)
                 if (s->signal_error < 0)
                         return ferry_error_set(err, s->signal_error, "Failed to read the signal file descriptor: %m");
                 api_operations_dispatch(s->daemon);
+                api_targets_dispatch(s->daemon);
                 api_hooks_dispatch(s->daemon);
                 if (s->waiters)
                         server_answer_waiters(s);

@@ -20,6 +20,11 @@ extern const struct model_schema model_hook_schema;     /* hook.c */
 
 /* The connectivity states of sources and targets (DESIGN §3). */
 #define MODEL_CONNECTIVITY_UNKNOWN "Unknown"
+#define MODEL_CONNECTIVITY_OK "OK"
+#define MODEL_CONNECTIVITY_CANNOT_CONNECT "Cannot connect"
+#define MODEL_CONNECTIVITY_TLS_ERROR "TLS error"
+#define MODEL_CONNECTIVITY_AUTH_ERROR "Authentication error"
+#define MODEL_CONNECTIVITY_NOT_REGISTERED "Not registered"
 
 /*
  * An instance as filters, placement and the CLI see it: the synced values

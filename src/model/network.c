@@ -47,6 +47,9 @@ static const struct model_field mapping_fields[] = {
         { "nictype", MODEL_STRING, .choices = nictypes, .default_json = "\"managed\"" },
         { "vlan", MODEL_STRING, .check = network_check_vlan, .default_json = "\"\"" },
         { "project", MODEL_STRING, .check = model_check_name },
+        /* Create the project and, for "managed", the network as a bridge
+         * when the target lacks them (incus_network_mapping_ensure()). */
+        { .name = "create", .type = MODEL_BOOL },
         {}
 };
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/strbuf.h"
+#include "common/trust-token.h"
 #include "model/model.h"
 
 static const char *const target_types[] = { "incus", NULL };
@@ -33,9 +34,25 @@ static int target_check_endpoint(const char *path, const json_t *value, json_t *
         return model_check_url(path, value, ret_value, err);
 }
 
+/* An Incus trust token is checked when it arrives, not when ferryd first uses it. */
+static int target_check_trust_token(const char *path, const json_t *value, json_t **ret_value,
+                                    struct ferry_error *err)
+{
+        _cleanup_trust_token_ struct trust_token *t = NULL;
+        int r;
+
+        (void) ret_value;
+        r = trust_token_decode(json_string_value(value), &t, err);
+        if (r < 0)
+                return ferry_error_prefix(err, "Field '%s'", path);
+        return 0;
+}
+
+static const struct model_field target_project_name = { .type = MODEL_STRING };
+
 static const struct model_field target_properties_fields[] = {
         { "endpoint", MODEL_STRING, MODEL_REQUIRED, .check = target_check_endpoint },
-        { .name = "trust_token", .type = MODEL_STRING, .flags = MODEL_WRITE_ONLY },
+        { .name = "trust_token", .type = MODEL_STRING, .flags = MODEL_WRITE_ONLY, .check = target_check_trust_token },
         { "trusted_server_certificate_fingerprint", MODEL_STRING, .check = model_check_fingerprint,
           .default_json = "\"\"" },
         { "connectivity_status", MODEL_STRING, MODEL_READ_ONLY, .choices = connectivity_states,
@@ -43,6 +60,8 @@ static const struct model_field target_properties_fields[] = {
         { "import_limit", MODEL_INT, .min = 1, .max = 1000000, .default_json = "50" },
         { "create_limit", MODEL_INT, .min = 1, .max = 1000000, .default_json = "10" },
         { "connection_timeout", MODEL_STRING, .check = model_check_duration, .default_json = "\"30s\"" },
+        /* Set by registration: the projects a restricted certificate may use, [] when not restricted. */
+        { "restricted_projects", MODEL_ARRAY, MODEL_READ_ONLY, .item = &target_project_name, .default_json = "[]" },
         {}
 };
 

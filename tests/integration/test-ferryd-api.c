@@ -37,7 +37,13 @@
 #endif
 
 #define PASSWORD SEED_PASSWORD
-#define TOKEN "eyJ0b2tlbiI6Im5ldmVyLXNob3duIn0"
+/* An Incus trust token (base64 JSON): ferryd checks the form when it arrives. */
+#define TOKEN \
+        "eyJjbGllbnRfbmFtZSI6ImZlcnJ5IiwiZmluZ2VycHJpbnQiOiJhYWFhYWFh" \
+        "YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFh" \
+        "YWFhYWFhYWFhYWFhIiwiYWRkcmVzc2VzIjpbIjEyNy4wLjAuMTo4NDQzIl0s" \
+        "InNlY3JldCI6ImJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJi" \
+        "YmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmIiLCJleHBpcmVzX2F0IjoiMDAwMS0wMS0wMVQwMDowMDowMFoifQ=="
 
 #define SOURCE_BODY SEED_SOURCE_BODY
 

@@ -470,3 +470,33 @@ int incus_download(struct incus_client *c, const char *path, const char *project
         http_response_done(&resp);
         return r;
 }
+
+int incus_upload(struct incus_client *c, const char *method, const char *path, const char *project,
+                 const char *const *headers, int fd, uint64_t size, int timeout_s, json_t **ret_operation,
+                 struct ferry_error *err)
+{
+        _cleanup_free_ char *url = NULL;
+        struct http_transfer t = HTTP_TRANSFER_INIT;
+        struct http_response resp = {};
+        struct incus_response parsed = {};
+        int r;
+
+        url = incus_url_build(path, project, NULL);
+        if (!url)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        t.upload_fd = fd;
+        t.upload_size = size;
+        r = http_request_transfer(c->http, method, url, "application/octet-stream", &t, headers, &resp, err);
+        if (r < 0)
+                return r;
+        r = incus_envelope_parse(resp.status, resp.body, resp.body_len, &parsed, err);
+        http_response_done(&resp);
+        if (r < 0)
+                return r;
+        if (parsed.type == INCUS_RESPONSE_ASYNC && parsed.operation)
+                r = incus_operation_wait(c, parsed.operation, timeout_s, NULL, ret_operation, err);
+        else if (ret_operation)
+                *ret_operation = TAKE_PTR(parsed.metadata);
+        incus_response_done(&parsed);
+        return r;
+}

@@ -27,6 +27,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/error.h"
 #include "common/json.h"
@@ -155,5 +156,16 @@ int incus_call_wait(struct incus_client *c, const struct incus_request *req, int
  */
 int incus_download(struct incus_client *c, const char *path, const char *project, int fd,
                    struct ferry_error *err);
+
+/*
+ * POST (or PUT) size bytes read from fd to path in project as
+ * application/octet-stream, with the extra headers (NULL-terminated
+ * "Name: value" lines, may be NULL), and wait up to timeout_s for the
+ * operation it starts.  fd is read sequentially with read(): a pipe or a
+ * socket is fine.  ret_operation as incus_operation_wait().
+ */
+int incus_upload(struct incus_client *c, const char *method, const char *path, const char *project,
+                 const char *const *headers, int fd, uint64_t size, int timeout_s, json_t **ret_operation,
+                 struct ferry_error *err);
 
 #endif

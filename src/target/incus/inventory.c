@@ -215,7 +215,80 @@ static json_t *convert_profile(const json_t *profile, const char *project)
                          str_or_empty(profile, "description"));
 }
 
-static int read_storage_pools(struct incus_client *c, json_t *inv, struct ferry_error *err)
+/* The pool's entry, with its space when Incus tells it. */
+static int append_pool(struct incus_client *c, const json_t *pool, json_t *out, struct ferry_error *err)
+{
+        _cleanup_free_ char *escaped = incus_escape(str_or_empty(pool, "name")), *path = NULL;
+        _cleanup_json_ json_t *resources = NULL;
+        struct ferry_error ignored = {};
+
+        if (!escaped || !(path = strjoin("/1.0/storage-pools/", escaped, "/resources", NULL)))
+                return oom(err);
+        /* Space is a nicety: a pool whose usage cannot be read is
+         * still listed, with "space": null. */
+        (void) incus_get(c, path, NULL, &resources, &ignored);
+        return json_array_append_new(out, incus_inventory_storage_pool(pool, resources)) < 0 ? oom(err) : 0;
+}
+
+/*
+ * Incus 6.0 refuses to list storage pools to a restricted certificate
+ * ("Certificate is restricted") but shows each pool its projects use: find
+ * them in the disk devices of the visible projects' profiles.
+ */
+static int read_storage_pools_restricted(struct incus_client *c, const json_t *projects, json_t *out,
+                                         struct ferry_error *err)
+{
+        _cleanup_json_ json_t *names = json_object();
+        const char *name;
+        json_t *project, *v;
+        size_t i;
+        int r;
+
+        if (!names)
+                return oom(err);
+        json_array_foreach(projects, i, project) {
+                _cleanup_json_ json_t *profiles = NULL;
+                json_t *profile;
+                size_t j;
+
+                r = get_list(c, "/1.0/profiles", str_or_empty(project, "name"), &profiles, err);
+                if (r == -EACCES)
+                        continue;
+                if (r < 0)
+                        return r;
+                json_array_foreach(profiles, j, profile) {
+                        const char *key;
+                        json_t *device;
+
+                        json_object_foreach(json_object_get(profile, "devices"), key, device) {
+                                const char *pool = json_string_value(json_object_get(device, "pool"));
+
+                                if (streq_ptr(json_string_value(json_object_get(device, "type")), "disk") && pool &&
+                                    *pool && json_object_set_new(names, pool, json_true()) < 0)
+                                        return oom(err);
+                        }
+                }
+        }
+        json_object_foreach(names, name, v) {
+                _cleanup_free_ char *escaped = incus_escape(name), *path = NULL;
+                _cleanup_json_ json_t *pool = NULL;
+
+                if (!escaped || !(path = strjoin("/1.0/storage-pools/", escaped, NULL)))
+                        return oom(err);
+                r = incus_get(c, path, NULL, &pool, err);
+                if (r == -ENOENT || r == -EACCES)
+                        continue;
+                if (r < 0)
+                        return ferry_error_prefix(err, "Cannot read storage pool '%s'", name);
+                r = append_pool(c, pool, out, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int read_storage_pools(struct incus_client *c, bool restricted, const json_t *projects, json_t *inv,
+                              struct ferry_error *err)
 {
         _cleanup_json_ json_t *list = NULL, *out = json_array();
         json_t *pool;
@@ -225,20 +298,17 @@ static int read_storage_pools(struct incus_client *c, json_t *inv, struct ferry_
         if (!out)
                 return oom(err);
         r = get_list(c, "/1.0/storage-pools", NULL, &list, err);
-        if (r < 0)
+        if (r < 0 && restricted) {
+                ferry_error_clear(err);
+                r = read_storage_pools_restricted(c, projects, out, err);
+                if (r < 0)
+                        return r;
+        } else if (r < 0)
                 return r;
         json_array_foreach(list, i, pool) {
-                _cleanup_free_ char *escaped = incus_escape(str_or_empty(pool, "name")), *path = NULL;
-                _cleanup_json_ json_t *resources = NULL;
-                struct ferry_error ignored = {};
-
-                if (!escaped || !(path = strjoin("/1.0/storage-pools/", escaped, "/resources", NULL)))
-                        return oom(err);
-                /* Space is a nicety: a pool whose usage cannot be read is
-                 * still listed, with "space": null. */
-                (void) incus_get(c, path, NULL, &resources, &ignored);
-                if (json_array_append_new(out, incus_inventory_storage_pool(pool, resources)) < 0)
-                        return oom(err);
+                r = append_pool(c, pool, out, err);
+                if (r < 0)
+                        return r;
         }
         return json_object_set(inv, "storage_pools", out) < 0 ? oom(err) : 0;
 }
@@ -325,7 +395,7 @@ int incus_inventory_read(struct incus_client *c, json_t **ret, struct ferry_erro
         r = read_per_project(c, projects, "profiles", "/1.0/profiles", profiles, convert_profile, err);
         if (r < 0)
                 return r;
-        r = read_storage_pools(c, inv, err);
+        r = read_storage_pools(c, status.restricted, projects, inv, err);
         if (r < 0)
                 return r;
         r = read_cluster_members(c, status.clustered, inv, err);

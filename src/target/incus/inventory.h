@@ -38,7 +38,9 @@
 
 /*
  * Read the whole inventory (a new object in ret).  A restricted
- * certificate sees, and lists, only its projects and what they hold.
+ * certificate sees, and lists, only its projects and what they hold; its
+ * storage pools are those its projects' profiles use (Incus 6.0 does not
+ * list pools to it).
  */
 int incus_inventory_read(struct incus_client *c, json_t **ret, struct ferry_error *err);
 
