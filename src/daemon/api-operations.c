@@ -149,6 +149,34 @@ int api_operation_wait_answer(struct daemon *d, const char *id, bool timed_out, 
         return r < 0 ? r : 1;
 }
 
+/*
+ * What a finished source sync changed, as lifecycle events: the source
+ * itself (its status, whatever the outcome) and each warning it raised
+ * anew.  Instances and networks are summed up in the source's event
+ * context rather than one event each: a first sync may add thousands.
+ */
+static void api_operation_emit_changes(struct daemon *d, const json_t *op)
+{
+        const json_t *sources = json_object_get(json_object_get(op, "resources"), "sources"), *url;
+        const json_t *metadata = json_object_get(op, "metadata"), *uuid;
+        size_t i;
+
+        json_array_foreach(sources, i, url) {
+                const char *id = json_string_value(json_object_get(op, "id"));
+                const char *status = json_string_value(json_object_get(op, "status"));
+                json_t *context = json_pack("{s:s, s:s, s:O?}", "operation", id ?: "", "status", status ?: "",
+                                            "sync", json_is_object(metadata) ? metadata : NULL);
+
+                api_emit_lifecycle(d, NULL, "source-updated", json_string_value(url), context);
+        }
+        json_array_foreach(json_object_get(metadata, "warnings_created"), i, uuid) {
+                _cleanup_free_ char *source = strjoin("/1.0/warnings/", json_string_value(uuid), NULL);
+
+                if (source)
+                        api_emit_lifecycle(d, NULL, "warning-created", source, NULL);
+        }
+}
+
 void api_operations_dispatch(struct daemon *d)
 {
         _cleanup_json_ json_t *finished = NULL;
@@ -158,8 +186,10 @@ void api_operations_dispatch(struct daemon *d)
         if (!d->jobs)
                 return;
         finished = jobs_take_finished(d->jobs);
-        json_array_foreach(finished, i, op)
+        json_array_foreach(finished, i, op) {
                 if (event_hub_emit(d->events, EVENT_OPERATION, json_incref(op)) < 0)
                         log_debug("Cannot emit the operation event of '%s'",
                                   json_string_value(json_object_get(op, "id")));
+                api_operation_emit_changes(d, op);
+        }
 }

@@ -154,9 +154,11 @@ void api_emit_lifecycle(struct daemon *d, const struct api_request *req, const c
         json_t *metadata;
         int r;
 
+        /* Without a request, ferryd itself made the change (a sync). */
         metadata = json_pack("{s:s, s:s, s:o, s:{s:s, s:s}}", "action", action, "source", source, "context",
                              context ?: json_object(), "requestor", "protocol",
-                             req->requestor.protocol ?: "unix", "username", req->requestor.username ?: "");
+                             req ? req->requestor.protocol ?: "unix" : "internal", "username",
+                             req ? req->requestor.username ?: "" : "");
         if (!metadata) {
                 log_warning("Failed to emit the lifecycle event '%s' for '%s': out of memory", action, source);
                 return;

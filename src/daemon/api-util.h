@@ -49,7 +49,9 @@ int api_response_collection(struct api_response *ret, const struct api_request *
 
 /*
  * Emit a lifecycle event for a change a request made: action like
- * "source-created", source the object's URL.  context may be NULL.
+ * "source-created", source the object's URL.  context (stolen) may be
+ * NULL.  req is NULL for changes ferryd makes itself (requestor protocol
+ * "internal").
  * Failing to emit is logged, not returned: the change is done.
  */
 void api_emit_lifecycle(struct daemon *d, const struct api_request *req, const char *action, const char *source,

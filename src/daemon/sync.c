@@ -273,8 +273,30 @@ static void record_failure(struct db *db, const char *name, const char *status, 
                 log_warning("Cannot record the state of source '%s': %s", name, ferry_error_message(&err));
 }
 
+/* The uuids in after that before does not have: the warnings a sync raised anew. */
+static json_t *new_warnings(const json_t *before, const json_t *after)
+{
+        _cleanup_json_ json_t *old = json_object(), *out = json_array();
+        const json_t *w;
+        size_t i;
+
+        if (!old || !out)
+                return NULL;
+        json_array_foreach(before, i, w)
+                if (json_object_set(old, json_string_value(json_object_get(w, "uuid")), json_true()) < 0)
+                        return NULL;
+        json_array_foreach(after, i, w) {
+                const char *uuid = json_string_value(json_object_get(w, "uuid"));
+
+                if (!json_object_get(old, uuid) && json_array_append_new(out, json_string(uuid)) < 0)
+                        return NULL;
+        }
+        return TAKE_PTR(out);
+}
+
 int sync_source(struct db *db, const char *name, json_t **ret_summary, struct ferry_error *err)
 {
+        _cleanup_json_ json_t *warnings_before = NULL, *warnings_after = NULL;
         _cleanup_json_ json_t *src = NULL;
         struct source_connect_result res = {};
         struct source_inventory inv = {};
@@ -308,8 +330,13 @@ int sync_source(struct db *db, const char *name, json_t **ret_summary, struct fe
                 return ferry_error_prefix(err, "Reading the inventory of source '%s'", name);
         }
 
-        r = sync_apply_inventory(db, name, &inv, &st, err);
+        r = db_warning_list(db, &warnings_before, err);
+        if (r >= 0)
+                r = sync_apply_inventory(db, name, &inv, &st, err);
         source_inventory_done(&inv);
+        if (r < 0)
+                return r;
+        r = db_warning_list(db, &warnings_after, err);
         if (r < 0)
                 return r;
 
@@ -327,7 +354,9 @@ int sync_source(struct db *db, const char *name, json_t **ret_summary, struct fe
                                          (json_int_t) st.networks_added, "networks_updated",
                                          (json_int_t) st.networks_updated, "networks_removed",
                                          (json_int_t) st.networks_removed, "warnings", (json_int_t) st.warnings);
-                if (!*ret_summary)
+                if (!*ret_summary ||
+                    json_object_set_new(*ret_summary, "warnings_created",
+                                        new_warnings(warnings_before, warnings_after)) < 0)
                         return ferry_error_set(err, -ENOMEM, "Out of memory");
         }
         return 0;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -336,11 +337,62 @@ static int teardown_model(void **state)
         return 0;
 }
 
+/* What a sync changed reaches the event stream: the source, and each warning it raised anew. */
+static void test_syncs_emit_source_and_warning_events(void **state)
+{
+        struct ferryd_fixture *f = *state;
+        _cleanup_json_ json_t *warnings = NULL;
+        _cleanup_free_ char *add = NULL, *again = NULL, *out = NULL;
+        struct proc monitor = {};
+        size_t created = 0, updated = 0, source_created = 0;
+        char *line, *save = NULL;
+
+        ferryd_fixture_start(f);
+        proc_start(&monitor, (char *const[]) { (char *) FERRY_PATH, (char *) "--socket", f->socket_path,
+                                               (char *) "monitor", (char *) "--type", (char *) "lifecycle",
+                                               (char *) "-f", (char *) "json", NULL });
+        usleep(300 * 1000);     /* let it subscribe */
+
+        add = ferry_ok(f, ARGS("source", "add", "lab", lab_env("LAB_VCSIM_URL"), "--username",
+                               lab_env("LAB_VCSIM_USERNAME"), "--password", lab_env("LAB_VCSIM_PASSWORD"),
+                               "--fingerprint", lab_env("LAB_VCSIM_FINGERPRINT"), "--wait"));
+        again = ferry_ok(f, ARGS("source", "sync", "lab"));
+        warnings = ferry_json(f, ARGS("warning", "list", "-f", "json"));
+        usleep(300 * 1000);     /* let the last events arrive */
+        proc_terminate(&monitor, 5000);
+        out = proc_stdout(&monitor);
+
+        for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                _cleanup_json_ json_t *ev = json_loads(line, 0, NULL);
+                const json_t *md = json_object_get(ev, "metadata");
+                const char *action = json_string_value(json_object_get(md, "action"));
+
+                if (!action)
+                        fail_msg("Not an event: %s", line);
+                if (streq(action, "source-created"))
+                        source_created++;
+                else if (streq(action, "source-updated")) {
+                        assert_string_equal(str(md, "source"), "/1.0/sources/lab");
+                        assert_string_equal(str(json_object_get(md, "requestor"), "protocol"), "internal");
+                        updated++;
+                } else if (streq(action, "warning-created"))
+                        created++;
+        }
+        proc_cleanup(&monitor);
+
+        assert_int_equal(source_created, 1);
+        assert_int_equal(updated, 2);           /* the first sync and the second */
+        assert_true(json_array_size(warnings) > 0);
+        assert_int_equal(created, json_array_size(warnings)); /* the second sync raised none anew */
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_add_with_the_servers_fingerprint_imports_every_vm_and_network,
                                                 ferryd_fixture_setup, ferryd_fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_syncs_emit_source_and_warning_events, ferryd_fixture_setup,
+                                                ferryd_fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_a_second_sync_changes_nothing, ferryd_fixture_setup,
                                                 ferryd_fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_wrong_password_is_an_authentication_error_and_imports_nothing,
