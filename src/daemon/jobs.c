@@ -23,8 +23,13 @@
 /* Finished operations kept for clients to read. */
 #define JOBS_KEEP_FINISHED 100
 
+/* Job threads: a source or target that does not answer holds one of them
+ * until its connect timeout, not all of ferryd's slow work. */
+#define JOBS_THREADS 4
+
 struct job {
         struct job *next;
+        char *key;              /* the resource's URL: two jobs on one resource never run at once */
         char *source;
         json_t *operation;      /* shared with the operations list */
         jobs_run_fn run;        /* NULL: sync source */
@@ -33,14 +38,14 @@ struct job {
 };
 
 struct jobs {
-        pthread_t thread;
-        bool started;
+        pthread_t threads[JOBS_THREADS];
+        size_t n_started;
         pthread_mutex_t lock;
         pthread_cond_t cond;
         bool stop;
         atomic_bool cancel;     /* set when stopping: the running job's requests end */
         struct job *head, *tail;
-        char *running;          /* the source being synced now, or NULL */
+        const char *running[JOBS_THREADS]; /* the key of each thread's job, or NULL */
         uint64_t interval_usec; /* every source is synced this often; 0: never on its own */
         struct timespec next_periodic;  /* CLOCK_MONOTONIC */
         json_t *operations;     /* array, oldest first */
@@ -64,6 +69,7 @@ static void job_free(struct job *job)
 {
         if (!job)
                 return;
+        free(job->key);
         free(job->source);
         json_decref(job->operation);
         if (job->free_userdata)
@@ -116,14 +122,46 @@ static bool timespec_reached(const struct timespec *deadline)
 }
 
 /* Under the lock: whether a sync of source is queued or running. */
-static bool sync_pending_locked(struct jobs *j, const char *source)
+static bool running_locked(struct jobs *j, const char *key)
 {
-        if (streq_ptr(j->running, source))
-                return true;
-        for (struct job *job = j->head; job; job = job->next)
-                if (streq_ptr(job->source, source))
+        for (size_t i = 0; i < JOBS_THREADS; i++)
+                if (key && streq_ptr(j->running[i], key))
                         return true;
         return false;
+}
+
+static bool sync_pending_locked(struct jobs *j, const char *source)
+{
+        _cleanup_free_ char *key = NULL;
+
+        if (asprintf(&key, "/1.0/sources/%s", source) < 0)
+                return true;    /* out of memory: queue nothing */
+        if (running_locked(j, key))
+                return true;
+        for (struct job *job = j->head; job; job = job->next)
+                if (streq_ptr(job->key, key))
+                        return true;
+        return false;
+}
+
+/* Under the lock: take the first queued job whose resource is not busy. */
+static struct job *dequeue_runnable_locked(struct jobs *j)
+{
+        struct job *prev = NULL;
+
+        for (struct job *job = j->head; job; prev = job, job = job->next) {
+                if (running_locked(j, job->key))
+                        continue;
+                if (prev)
+                        prev->next = job->next;
+                else
+                        j->head = job->next;
+                if (j->tail == job)
+                        j->tail = prev;
+                job->next = NULL;
+                return job;
+        }
+        return NULL;
 }
 
 /*
@@ -160,25 +198,34 @@ static void queue_periodic_syncs_locked(struct jobs *j, struct db *db)
         }
 }
 
+struct jobs_thread_arg {
+        struct jobs *jobs;
+        size_t index;
+};
+
 static void *jobs_thread(void *userdata)
 {
-        struct jobs *j = userdata;
+        struct jobs_thread_arg *arg = userdata;
+        struct jobs *j = arg->jobs;
+        size_t self = arg->index;
         struct db *db = NULL;
         struct ferry_error open_err = {};
 
-        /* Stopping ferryd cancels the running sync's requests, connecting included. */
+        free(arg);
+
+        /* Stopping ferryd cancels the running jobs' requests, connecting included. */
         http_set_thread_cancel(&j->cancel);
         if (db_open(j->db_path, &db, &open_err) < 0)
                 log_error("Job thread cannot open the database: %s", ferry_error_message(&open_err));
 
         pthread_mutex_lock(&j->lock);
         for (;;) {
-                struct job *job;
+                struct job *job = NULL;
                 struct ferry_error err = {};
                 json_t *summary = NULL;
                 int r;
 
-                while (!j->stop && !j->head) {
+                while (!j->stop && !(job = dequeue_runnable_locked(j))) {
                         if (j->interval_usec == 0) {
                                 pthread_cond_wait(&j->cond, &j->lock);
                                 continue;
@@ -191,13 +238,17 @@ static void *jobs_thread(void *userdata)
                         }
                         pthread_cond_timedwait(&j->cond, &j->lock, &j->next_periodic);
                 }
-                if (j->stop)
+                if (j->stop) {
+                        /* Not run: jobs_free() drops it with the rest of the queue. */
+                        if (job) {
+                                job->next = j->head;
+                                j->head = job;
+                                if (!j->tail)
+                                        j->tail = job;
+                        }
                         break;
-                job = j->head;
-                j->head = job->next;
-                if (!j->head)
-                        j->tail = NULL;
-                j->running = job->source;
+                }
+                j->running[self] = job->key;
                 pthread_mutex_unlock(&j->lock);
 
                 if (db && job->run)
@@ -210,9 +261,11 @@ static void *jobs_thread(void *userdata)
                         log_warning("Sync of source '%s' failed: %s", job->source, ferry_error_message(&err));
 
                 pthread_mutex_lock(&j->lock);
-                j->running = NULL;
+                j->running[self] = NULL;
                 operation_finish(j, job->operation, r, &err, summary);
                 job_free(job);
+                /* A job that waited for this resource may run now. */
+                pthread_cond_broadcast(&j->cond);
                 if (j->wake)
                         j->wake(j->userdata);
         }
@@ -250,12 +303,22 @@ int jobs_new(const char *db_path, void (*wake)(void *userdata), void *userdata, 
                 jobs_free(j);
                 return ferry_error_set(err, -ENOMEM, "Out of memory");
         }
-        r = pthread_create(&j->thread, NULL, jobs_thread, j);
-        if (r != 0) {
-                jobs_free(j);
-                return ferry_error_set(err, -r, "Failed to start the job thread: %m");
+        for (size_t i = 0; i < JOBS_THREADS; i++) {
+                struct jobs_thread_arg *arg = malloc(sizeof(*arg));
+
+                if (!arg) {
+                        jobs_free(j);
+                        return ferry_error_set(err, -ENOMEM, "Out of memory");
+                }
+                *arg = (struct jobs_thread_arg) { .jobs = j, .index = i };
+                r = pthread_create(&j->threads[i], NULL, jobs_thread, arg);
+                if (r != 0) {
+                        free(arg);
+                        jobs_free(j);
+                        return ferry_error_set(err, -r, "Failed to start the job threads: %m");
+                }
+                j->n_started++;
         }
-        j->started = true;
         *ret = j;
         return 0;
 }
@@ -264,13 +327,14 @@ void jobs_free(struct jobs *j)
 {
         if (!j)
                 return;
-        if (j->started) {
+        if (j->n_started > 0) {
                 pthread_mutex_lock(&j->lock);
                 j->stop = true;
                 atomic_store(&j->cancel, true);
-                pthread_cond_signal(&j->cond);
+                pthread_cond_broadcast(&j->cond);
                 pthread_mutex_unlock(&j->lock);
-                pthread_join(j->thread, NULL);
+                for (size_t i = 0; i < j->n_started; i++)
+                        pthread_join(j->threads[i], NULL);
         }
         while (j->head) {
                 struct job *next = j->head->next;
@@ -318,11 +382,12 @@ static int job_new_sync(const char *source, struct job **ret, char **ret_id, str
         if (!job)
                 return ferry_error_set(err, -ENOMEM, "Out of memory");
         job->source = strdup(source);
+        job->key = strdup(url);
         job->operation = json_pack("{s:s, s:s, s:s, s:s, s:i, s:{s:[s]}, s:n, s:s, s:b, s:s, s:s}", "id", uuid,
                                    "class", "task", "description", description, "status", "Running",
                                    "status_code", 103, "resources", "sources", url, "metadata", "err", "",
                                    "may_cancel", 0, "created_at", now, "updated_at", now);
-        if (!job->source || !job->operation) {
+        if (!job->source || !job->key || !job->operation) {
                 job_free(job);
                 return ferry_error_set(err, -ENOMEM, "Out of memory");
         }
@@ -391,6 +456,7 @@ int jobs_submit(struct jobs *j, const char *description, const char *resource_ty
         job->run = run;
         job->userdata = userdata;
         job->free_userdata = free_userdata;
+        job->key = strdup(resource_url);
         if (random_uuid(uuid) < 0) {
                 job_free(job);
                 return ferry_error_set(err, -EIO, "Cannot make an operation id");
@@ -401,7 +467,7 @@ int jobs_submit(struct jobs *j, const char *description, const char *resource_ty
                                    "class", "task", "description", description, "status", "Running",
                                    "status_code", 103, "resources", resource_type, resource_url, "metadata", "err",
                                    "", "may_cancel", 0, "created_at", now, "updated_at", now);
-        if (!id || !job->operation) {
+        if (!id || !job->key || !job->operation) {
                 job_free(job);
                 return ferry_error_set(err, -ENOMEM, "Out of memory");
         }
@@ -412,12 +478,7 @@ int jobs_submit(struct jobs *j, const char *description, const char *resource_ty
                 job_free(job);
                 return ferry_error_set(err, -ENOMEM, "Out of memory");
         }
-        if (j->tail)
-                j->tail->next = job;
-        else
-                j->head = job;
-        j->tail = job;
-        pthread_cond_signal(&j->cond);
+        enqueue_locked(j, job);
         pthread_mutex_unlock(&j->lock);
 
         *ret_id = TAKE_PTR(id);
