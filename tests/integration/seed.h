@@ -16,7 +16,7 @@
 
 #define SEED_PASSWORD "hunter2-never-shown"
 #define SEED_SOURCE_BODY                                                                                  \
-        "{\"name\": \"vc01\", \"type\": \"vmware\", \"properties\": {\"endpoint\": \"https://vc.example.org/sdk\", " \
+        "{\"name\": \"vc01\", \"type\": \"vmware\", \"properties\": {\"endpoint\": \"https://127.0.0.1:9/sdk\", " \
         "\"username\": \"administrator@vsphere.local\", \"password\": \"" SEED_PASSWORD "\"}}"
 #define SEED_WEB01 "4a3c5e0e-0000-4000-8000-000000000001"
 #define SEED_DB01 "4a3c5e0e-0000-4000-8000-000000000002"

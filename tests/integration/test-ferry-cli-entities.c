@@ -511,7 +511,7 @@ static void wait_for_syncs(struct fixture *f)
 static void add_source_vc01(struct fixture *f)
 {
         _cleanup_free_ char *out =
-                ferry_ok(f, ARGS("source", "add", "vc01", "https://vc01.example.org/sdk", "--username", "admin",
+                ferry_ok(f, ARGS("source", "add", "vc01", "https://127.0.0.1:9/sdk", "--username", "admin",
                                  "--password", PASSWORD, "--datacenter", "dc1", "--disk-access", "datastore",
                                  "--datastore-mount", "ds1=/mnt/ds1"));
 
@@ -530,7 +530,7 @@ static void test_source_round_trips_through_every_command(void **state)
         shown = ferry_yaml(f, ARGS("source", "show", "vc01"));
         assert_string_at(shown, "name", "vc01");
         assert_string_at(shown, "type", "vmware");
-        assert_string_at(shown, "properties.endpoint", "https://vc01.example.org/sdk");
+        assert_string_at(shown, "properties.endpoint", "https://127.0.0.1:9/sdk");
         assert_string_at(shown, "properties.username", "admin");
         assert_string_at(shown, "properties.datacenters.0", "dc1");
         assert_string_at(shown, "properties.disk_access.mode", "datastore");
@@ -548,7 +548,7 @@ static void test_source_round_trips_through_every_command(void **state)
         assert_string_at(updated, "properties.username", "admin");
 
         listed = assert_list_formats(f, "source", "name", "vc01",
-                                     "vc01,vmware,https://vc01.example.org/sdk,admin,datastore,20,Cannot connect\n");
+                                     "vc01,vmware,https://127.0.0.1:9/sdk,admin,datastore,20,Cannot connect\n");
         assert_true(json_equal(listed, updated));
 
         free(out);
@@ -589,11 +589,11 @@ static void test_source_password_can_come_from_stdin(void **state)
         _cleanup_json_ json_t *shown = NULL;
 
         out = ferry_input_ok(f, PASSWORD_STDIN "\n",
-                             ARGS("source", "add", "vc02", "--endpoint", "https://vc02.example.org/sdk", "-u",
+                             ARGS("source", "add", "vc02", "--endpoint", "https://127.0.0.2:9/sdk", "-u",
                                   "admin", "--password-stdin"));
         assert_string_equal(out, "Source vc02 added\n");
         shown = ferry_yaml(f, ARGS("source", "show", "vc02"));
-        assert_string_at(shown, "properties.endpoint", "https://vc02.example.org/sdk");
+        assert_string_at(shown, "properties.endpoint", "https://127.0.0.2:9/sdk");
         free(ferry_input_ok(f, PASSWORD_STDIN "\n", ARGS("source", "update", "vc02", "--password-stdin")));
 }
 
@@ -604,7 +604,7 @@ static void test_source_add_in_a_script_refuses_what_is_missing(void **state)
 
         no_endpoint = ferry_fails(f, 1, ARGS("source", "add", "vc01", "--username", "admin"));
         assert_string_equal(no_endpoint, "Error: Missing --endpoint\n");
-        no_user = ferry_fails(f, 1, ARGS("source", "add", "vc01", "https://vc01.example.org/sdk"));
+        no_user = ferry_fails(f, 1, ARGS("source", "add", "vc01", "https://127.0.0.1:9/sdk"));
         assert_string_equal(no_user, "Error: Missing --username\n");
         both = ferry_fails(f, 1, ARGS("source", "add", "vc01", "https://vc01/sdk", "-u", "a", "-p", "x",
                                       "--password-stdin"));
@@ -625,7 +625,7 @@ static void test_source_add_on_a_terminal_asks_and_hides_the_password(void **sta
 
         session_start(f, &s, ARGS("source", "add", "vc03"));
         session_expect(&s, "Endpoint (https://vcenter.example.org/sdk): ");
-        session_type(&s, "https://vc03.example.org/sdk\n");
+        session_type(&s, "https://127.0.0.3:9/sdk\n");
         session_expect(&s, "Username: ");
         session_type(&s, "operator\n");
         session_expect(&s, "Password: ");
@@ -634,10 +634,10 @@ static void test_source_add_on_a_terminal_asks_and_hides_the_password(void **sta
 
         assert_int_equal(r.status, 0);
         assert_string_equal(r.out, "Source vc03 added\n");
-        assert_contains(echo, "https://vc03.example.org/sdk");      /* typed text shows ... */
+        assert_contains(echo, "https://127.0.0.3:9/sdk");      /* typed text shows ... */
         assert_contains(echo, "operator");                          /* ... but not the password */
         shown = ferry_yaml(f, ARGS("source", "show", "vc03"));
-        assert_string_at(shown, "properties.endpoint", "https://vc03.example.org/sdk");
+        assert_string_at(shown, "properties.endpoint", "https://127.0.0.3:9/sdk");
         assert_string_at(shown, "properties.username", "operator");
 }
 
@@ -674,7 +674,7 @@ static void test_target_round_trips_through_every_command(void **state)
         _cleanup_json_ json_t *shown = NULL, *updated = NULL, *listed = NULL;
         _cleanup_free_ char *out = NULL, *updated_out = NULL, *removed = NULL, *err = NULL;
 
-        out = ferry_ok(f, ARGS("target", "add", "incus1", "https://incus1.example.org:8443", "--token", TOKEN,
+        out = ferry_ok(f, ARGS("target", "add", "incus1", "https://127.0.0.1:9", "--token", TOKEN,
                                "--create-limit", "4", "--connection-timeout", "2m"));
         assert_string_equal(out, "Target incus1 added\n");
         /* ferryd tries to register at once, and cannot reach the host. */
@@ -683,7 +683,7 @@ static void test_target_round_trips_through_every_command(void **state)
         shown = ferry_yaml(f, ARGS("target", "show", "incus1"));
         assert_string_at(shown, "name", "incus1");
         assert_string_at(shown, "type", "incus");
-        assert_string_at(shown, "properties.endpoint", "https://incus1.example.org:8443");
+        assert_string_at(shown, "properties.endpoint", "https://127.0.0.1:9");
         assert_int_at(shown, "properties.create_limit", 4);
         assert_int_at(shown, "properties.import_limit", 50);
         assert_string_at(shown, "properties.connection_timeout", "2m");
@@ -696,8 +696,8 @@ static void test_target_round_trips_through_every_command(void **state)
         assert_int_at(updated, "properties.create_limit", 4);
 
         listed = assert_list_formats(f, "target", "name", "incus1",
-                                     "incus1,incus,https://incus1.example.org:8443,7,4,2m,Cannot connect\n");
-        assert_string_at(listed, "properties.endpoint", "https://incus1.example.org:8443");
+                                     "incus1,incus,https://127.0.0.1:9,7,4,2m,Cannot connect\n");
+        assert_string_at(listed, "properties.endpoint", "https://127.0.0.1:9");
 
         removed = ferry_ok(f, ARGS("target", "remove", "incus1"));
         assert_string_equal(removed, "Target incus1 removed\n");
@@ -711,7 +711,7 @@ static void test_target_token_can_come_from_stdin(void **state)
         struct fixture *f = *state;
         _cleanup_free_ char *out = NULL;
 
-        out = ferry_input_ok(f, TOKEN "\n", ARGS("target", "add", "incus2", "https://10.0.0.2:8443", "--token-stdin"));
+        out = ferry_input_ok(f, TOKEN "\n", ARGS("target", "add", "incus2", "https://127.0.0.2:9", "--token-stdin"));
         assert_string_equal(out, "Target incus2 added\n");
         free(ferry_input_ok(f, TOKEN "\n", ARGS("target", "update", "incus2", "--token-stdin")));
 }
@@ -733,13 +733,13 @@ static void test_target_add_on_a_terminal_asks_for_a_hidden_token(void **state)
 
         session_start(f, &s, ARGS("target", "add", "incus3"));
         session_expect(&s, "Endpoint (");
-        session_type(&s, "https://incus3.example.org:8443\n");
+        session_type(&s, "https://127.0.0.3:9\n");
         session_expect(&s, "Trust token (");
         session_type(&s, TOKEN "\n");
         session_finish(f, &s, &r, &echo);
         assert_int_equal(r.status, 0);
         assert_string_equal(r.out, "Target incus3 added\n");
-        assert_contains(echo, "https://incus3.example.org:8443");
+        assert_contains(echo, "https://127.0.0.3:9");
 }
 
 /* ---- batches ---- */

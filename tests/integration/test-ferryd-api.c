@@ -117,7 +117,7 @@ static void test_source_round_trips_with_etags_and_hidden_password(void **state)
         assert_string_equal(str(json_object_get(m, "properties"), "connectivity_status"), "Unknown");
         assert_null(strstr(a.text, PASSWORD));
         api_answer_done(&a);
-        /* Its first sync cannot reach vc01.example.org; after that the object stays put. */
+        /* Its first sync finds nothing listening on 127.0.0.1:9; after that the object stays put. */
         wait_for_syncs(f->socket_path);
 
         m = api_expect(f->socket_path, "GET", "/1.0/sources/vc01", NULL, 200, &a);
@@ -196,7 +196,7 @@ static void test_target_trust_token_is_write_only(void **state)
         start(f);
         m = api_expect(f->socket_path, "POST", "/1.0/targets",
                        "{\"name\": \"incus1\", \"type\": \"incus\", \"properties\": {\"endpoint\": "
-                       "\"https://127.0.0.1:8443\", \"trust_token\": \"" TOKEN "\"}}",
+                       "\"https://127.0.0.1:9\", \"trust_token\": \"" TOKEN "\"}}",
                        200, &a);
         assert_int_equal(json_integer_value(json_object_get(json_object_get(m, "properties"), "create_limit")), 10);
         assert_null(strstr(a.text, TOKEN));
@@ -236,7 +236,7 @@ static void test_target_inventory_is_its_own_resource(void **state)
         start(f);
         api_expect(f->socket_path, "POST", "/1.0/targets",
                    "{\"name\": \"incus1\", \"type\": \"incus\", \"properties\": {\"endpoint\": "
-                   "\"unix:///var/lib/incus/unix.socket\"}}",
+                   "\"unix:///run/ferry-test-nothing-here/unix.socket\"}}",
                    200, &a);
         api_answer_done(&a);
 
