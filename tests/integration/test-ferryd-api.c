@@ -18,6 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -386,6 +389,54 @@ static void test_a_post_without_content_length_answers_at_once(void **state)
         assert_true(t1.tv_sec - t0.tv_sec < 3);
 }
 
+/* A source whose server accepts connections and never answers holds one
+ * job thread, not the sync of another source. */
+static void test_a_source_that_never_answers_does_not_hold_up_another(void **state)
+{
+        struct ferryd_fixture *f = *state;
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t len = sizeof(sa);
+        _cleanup_close_ int hang = -EBADF;
+        _cleanup_free_ char *body = NULL;
+        struct api_answer a = {};
+        const char *status = NULL;
+        json_t *m;
+
+        assert_true((hang = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0);
+        assert_int_equal(bind(hang, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        assert_int_equal(listen(hang, 16), 0);     /* the kernel completes handshakes; nobody reads */
+        assert_int_equal(getsockname(hang, (struct sockaddr *) &sa, &len), 0);
+
+        start(f);
+        assert_true(asprintf(&body,
+                             "{\"name\": \"hang\", \"type\": \"vmware\", \"properties\": {\"endpoint\": "
+                             "\"https://127.0.0.1:%d/sdk\", \"username\": \"u\"}}",
+                             ntohs(sa.sin_port)) > 0);
+        api_expect(f->socket_path, "POST", "/1.0/sources", body, 200, &a);
+        api_answer_done(&a);
+        api_expect(f->socket_path, "POST", "/1.0/sources",
+                   "{\"name\": \"fast\", \"type\": \"vmware\", \"properties\": {\"endpoint\": "
+                   "\"https://127.0.0.1:9/sdk\", \"username\": \"u\"}}",
+                   200, &a);
+        api_answer_done(&a);
+
+        for (int waited = 0; waited < 3000; waited += 50) {
+                m = api_expect(f->socket_path, "GET", "/1.0/sources/fast", NULL, 200, &a);
+                status = str(json_object_get(m, "properties"), "connectivity_status");
+                if (streq(status, "Cannot connect"))
+                        break;
+                api_answer_done(&a);
+                usleep(50 * 1000);
+        }
+        assert_string_equal(status, "Cannot connect");
+        api_answer_done(&a);
+
+        /* The other one is still waiting for its server. */
+        m = api_expect(f->socket_path, "GET", "/1.0/sources/hang", NULL, 200, &a);
+        assert_string_equal(str(json_object_get(m, "properties"), "connectivity_status"), "Unknown");
+        api_answer_done(&a);
+}
+
 static void test_unknown_routes_and_methods(void **state)
 {
         struct ferryd_fixture *f = *state;
@@ -699,6 +750,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_batch_validation_names_the_field, ferryd_fixture_setup, ferryd_fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_bad_bodies_get_400_and_store_nothing, ferryd_fixture_setup, ferryd_fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_oversize_body_gets_413_and_stores_nothing, ferryd_fixture_setup, ferryd_fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_a_source_that_never_answers_does_not_hold_up_another,
+                                                ferryd_fixture_setup, ferryd_fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_a_post_without_content_length_answers_at_once,
                                                 ferryd_fixture_setup, ferryd_fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_unknown_routes_and_methods, ferryd_fixture_setup, ferryd_fixture_teardown),
