@@ -111,7 +111,7 @@ static int batch_apply_options(struct cli *cli, json_t *batch)
                 if (cli_json_set(batch, "migration_windows", list) < 0)
                         return -ENOMEM;
                 for (char *const *w = windows; *w; w++) {
-                        json_t *window;
+                        json_t *window = NULL;
 
                         r = window_from_option(*w, &window);
                         if (r < 0)

@@ -154,7 +154,7 @@ static int get_string(const json_t *v, const char *key, const char **ret, struct
 
 static int parse_interval(const json_t *v, const char *key, uint64_t *ret, struct ferry_error *err)
 {
-        const char *s;
+        const char *s = NULL;
         uint64_t usec;
         int r;
 
@@ -172,7 +172,7 @@ static int parse_interval(const json_t *v, const char *key, uint64_t *ret, struc
 
 static int apply_key(struct config *c, const char *key, const json_t *v, struct ferry_error *err)
 {
-        const char *s;
+        const char *s = NULL;
         int r;
 
         if (streq(key, "core.https_address")) {

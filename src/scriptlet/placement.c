@@ -775,15 +775,13 @@ static int merge_and_check(struct placement_ctx *c, json_t **ret, struct ferry_e
 
         json_array_foreach(json_object_get(c->in->instance, "nics"), i, item) {
                 _cleanup_json_ json_t *nic = NULL;
-                const char *origin;
-                char what[64];
+                const char *origin = NULL;
 
                 r = build_nic(c, target.value, item, &nic, &origin, err);
                 if (r < 0)
                         return r;
-                snprintf(what, sizeof(what), "%s", streq(origin, "the scriptlet") ? "the scriptlet" : origin);
                 r = check_nic(target.value, inventory, *str(nic, "project") ? str(nic, "project") : net_project, nic,
-                              what, err);
+                              origin ?: "the network mapping", err);
                 if (r < 0)
                         return r;
                 if (json_array_append(nics, nic) < 0)

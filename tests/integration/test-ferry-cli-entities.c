@@ -1298,7 +1298,7 @@ static void test_warning_list_show_and_ack(void **state)
 {
         struct fixture *f = *state;
         _cleanup_json_ json_t *list = NULL, *shown = NULL, *acked = NULL;
-        _cleanup_free_ char *json_text = NULL, *csv = NULL, *out = NULL, *expected = NULL, *acked_csv = NULL;
+        _cleanup_free_ char *json_text = NULL, *out = NULL, *expected = NULL, *acked_csv = NULL;
         const char *uuid;
 
         json_text = ferry_ok(f, ARGS("warning", "list", "-f", "json"));

@@ -372,7 +372,7 @@ static void test_oversize_body_gets_413_and_stores_nothing(void **state)
 static void test_a_post_without_content_length_answers_at_once(void **state)
 {
         struct ferryd_fixture *f = *state;
-        _cleanup_free_ char *out = NULL, *socket_arg = NULL;
+        _cleanup_free_ char *out = NULL;
         struct timespec t0, t1;
 
         start(f);

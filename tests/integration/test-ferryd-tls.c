@@ -626,7 +626,7 @@ static void test_remote_add_with_a_token_has_the_cli_trusted(void **state)
 static void test_remote_add_refuses_a_used_token_and_adds_nothing(void **state)
 {
         struct tls_fixture *t = *state;
-        _cleanup_free_ char *token = NULL, *out = NULL, *err = NULL, *other = NULL, *config = NULL;
+        _cleanup_free_ char *token = NULL, *out = NULL, *err = NULL, *other = NULL;
 
         start(t);
         token = cli_token(t, "c1", NULL);

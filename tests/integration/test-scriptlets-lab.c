@@ -290,7 +290,7 @@ static const json_t *nic_of(const json_t *placement, const char *hwaddr)
 
 static void test_portgroup_vlan_carries_the_vlans(void **state)
 {
-        _cleanup_free_ char *src = NULL, *trunk = NULL;
+        _cleanup_free_ char *src = NULL;
         _cleanup_json_ json_t *all = NULL;
         _cleanup_(strbuf_done) struct strbuf expected = STRBUF_INIT;
         char config[256];

@@ -369,9 +369,10 @@ static void sha256_of(const unsigned char *buf, size_t len, char hex[65])
         sha256_hex(md, hex);
 }
 
+/* Run argv; it must exit 0 (its output does not matter). */
 static void run_ok(char *const argv[])
 {
-        _cleanup_free_ char *out = proc_run_stdout(0, argv);
+        free(proc_run_stdout(0, argv));
 }
 
 static struct source_disk *open_disk(struct source *s, const json_t *vm, const char *snapshot, const char *runtime)

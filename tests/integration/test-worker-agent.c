@@ -827,7 +827,7 @@ static void test_a_damaged_state_file_is_dropped_and_the_command_fetched_again(v
         struct fixture *f = *state;
         _cleanup_free_ char *src = path_in(f, "small.img"), *out = path_in(f, "small.out"), *arg = NULL, *body = NULL,
                             *cmdfile = NULL, *err = NULL, *want = NULL, *got = NULL;
-        _cleanup_json_ json_t *fetched = NULL, *cmd = NULL;
+        _cleanup_json_ json_t *cmd = NULL;
         struct api_answer a = {};
         int64_t id;
 

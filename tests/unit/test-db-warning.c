@@ -77,6 +77,7 @@ static void test_a_new_message_is_appended(void **state)
                             *b = raise_warning(t->db, "vc01", "Cannot connect", "No route to host", 0);
         _cleanup_json_ json_t *warning = get(t->db, a), *messages = NULL;
 
+        assert_string_equal(a, b);      /* one warning, two messages */
         messages = json_from("[\"Connection refused\", \"No route to host\"]");
         assert_json_equal(json_object_get(warning, "messages"), messages);
 }

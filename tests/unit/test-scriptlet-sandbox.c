@@ -467,7 +467,7 @@ static void test_values_json_cannot_hold_are_refused(void **state)
         (void) state;
         s = sandbox_with_builtins(NULL, &calls);
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-                _cleanup_free_ char *src = NULL, *expected = NULL;
+                _cleanup_free_ char *src = NULL;
 
                 assert_true(asprintf(&src, "local ok, msg = pcall(function() %s end)\nassert(not ok)\n"
                                            "assert(msg == \"%s\", msg)\n",
