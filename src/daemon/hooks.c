@@ -567,12 +567,14 @@ void hooks_on_event(struct hooks *h, struct db *db, const json_t *event)
                 return;
         }
         json_array_foreach(list, i, hook) {
+                _cleanup_free_ char *url = NULL;
+
                 if (json_is_false(json_object_get(hook, "enabled")))
                         continue;
                 if (by_hook && streq(by_hook, str(hook, "name")))
                         continue;       /* never for its own changes */
-                if (startswith(str(md, "source"), "/1.0/hooks/") &&
-                    streq(str(md, "source") + strlen("/1.0/hooks/"), str(hook, "name")))
+                url = strjoin("/1.0/hooks/", str(hook, "name"), NULL);
+                if (!url || streq(str(md, "source"), url))
                         continue;       /* nor for changes of itself */
                 if (hooks_events_match(json_object_get(hook, "events"), action))
                         queue_run(h, hook, event, (int) depth);
