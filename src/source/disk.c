@@ -249,10 +249,12 @@ int source_disk_serve(char *const argv[], const char *socket_path, const char *l
 {
         _cleanup_source_disk_ struct source_disk *d = NULL;
         _cleanup_strbuf_ struct strbuf uri = STRBUF_INIT;
-        _cleanup_close_ int null_fd = -1, log_fd = -1;
+        _cleanup_close_ int null_fd = -1, log_fd = -1, exec_fd = -1;
+        int exec_pipe[2], exec_errno = 0;
         pid_t parent = getpid();
         int64_t deadline;
         int status;
+        ssize_t n;
 
         if (!argv || !argv[0] || !socket_path || !log_path)
                 return ferry_error_set(err, -EINVAL, "No NBD server to start");
@@ -269,9 +271,15 @@ int source_disk_serve(char *const argv[], const char *socket_path, const char *l
                 return ferry_error_set(err, -errno, "Cannot open the log '%s' of '%s': %s", log_path, argv[0],
                                        strerror(errno));
 
+        /* The child reports a failed exec() here; a successful one closes it. */
+        if (pipe2(exec_pipe, O_CLOEXEC) < 0)
+                return ferry_error_set(err, -errno, "Cannot start '%s': %s", argv[0], strerror(errno));
+        exec_fd = exec_pipe[0];
+
         d->pid = fork();
         if (d->pid < 0) {
                 d->pid = 0;
+                close(exec_pipe[1]);
                 return ferry_error_set(err, -errno, "Cannot start '%s': %s", argv[0], strerror(errno));
         }
         if (d->pid == 0) {
@@ -285,7 +293,19 @@ int source_disk_serve(char *const argv[], const char *socket_path, const char *l
                 sigemptyset(&all);
                 sigprocmask(SIG_SETMASK, &all, NULL);
                 execvp(argv[0], argv);
+                exec_errno = errno;
+                (void) !write(exec_pipe[1], &exec_errno, sizeof(exec_errno));
                 _exit(127);
+        }
+
+        close(exec_pipe[1]);
+        do
+                n = read(exec_fd, &exec_errno, sizeof(exec_errno));
+        while (n < 0 && errno == EINTR);
+        if (n == (ssize_t) sizeof(exec_errno)) {
+                (void) waitpid(d->pid, &status, 0);
+                d->pid = 0;
+                return ferry_error_set(err, -exec_errno, "Cannot run '%s': %s", argv[0], strerror(exec_errno));
         }
 
         deadline = now_ms() + timeout_ms;
@@ -297,8 +317,6 @@ int source_disk_serve(char *const argv[], const char *socket_path, const char *l
 
                         d->pid = 0;
                         last_line(log_path, line, sizeof(line));
-                        if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-                                return ferry_error_set(err, -ENOENT, "Cannot run '%s': %s", argv[0], line);
                         return ferry_error_set(err, -EIO, "'%s' exited with status %d: %s", argv[0],
                                                WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
                                                line);
