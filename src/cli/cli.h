@@ -89,6 +89,22 @@ bool cli_is_interactive(void);
 /* "/1.0/sources/<name escaped><suffix>"; suffix may be NULL.  Logs on failure. */
 char *cli_path(const char *collection, const char *name, const char *suffix);
 
+/* operation.c: syncs of sources and targets, which ferryd runs as operations. */
+struct cli_sync_kind {
+        const char *collection;         /* "/1.0/sources" */
+        const char *resource_type;      /* "sources": where operations list the resource */
+        const char *what;               /* "source", for messages */
+        /* Print how a finished sync went: 0, or a negative errno after logging why. */
+        int (*report)(struct client *c, const char *name, const json_t *op);
+};
+
+/* Wait (GET …/wait, in rounds) for operation id to end; *ret_op its last state. */
+int cli_operation_wait(struct client *c, const char *id, json_t **ret_op, struct ferry_error *err);
+/* POST <collection>/NAME/sync, then wait and report unless --no-wait was given. */
+int cli_sync(struct cli *cli, const struct cli_sync_kind *kind, const char *name);
+/* After an add: wait for the sync ferryd started on its own, if any, and report it. */
+int cli_wait_first_sync(struct cli *cli, const struct cli_sync_kind *kind, const char *name);
+
 /* The --format option (default table); a bad value is a usage error. */
 int cli_output_format(struct cli *cli, enum output_format *ret);
 

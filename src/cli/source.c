@@ -182,32 +182,6 @@ static int properties_from_options(struct cli *cli, json_t *props, bool create)
         return 0;
 }
 
-/*
- * Wait for operation id to end (GET /1.0/operations/ID/wait, in rounds of
- * 30 s so that no client timeout cuts a long one short); *ret_op gets its
- * last state.
- */
-static int wait_operation(struct client *c, const char *id, json_t **ret_op, struct ferry_error *err)
-{
-        _cleanup_free_ char *base = cli_path("/1.0/operations", id, NULL), *path = NULL;
-
-        if (!base || !(path = strjoin(base, "/wait?timeout=30", NULL)))
-                return ferry_error_set(err, -ENOMEM, "Out of memory");
-        for (;;) {
-                json_t *op = NULL;
-                int r;
-
-                r = client_request(c, "GET", path, NULL, &op, err);
-                if (r < 0)
-                        return r;
-                if (!streq_ptr(json_string_value(json_object_get(op, "status")), "Running")) {
-                        *ret_op = op;
-                        return 0;
-                }
-                json_decref(op);
-        }
-}
-
 /* Say how a finished sync went: 0, or an error naming what the admin must fix. */
 static int report_sync(struct client *c, const char *name, const json_t *op)
 {
@@ -234,84 +208,17 @@ static int report_sync(struct client *c, const char *name, const json_t *op)
         return log_error_errno(EIO, "%s", json_string_value(json_object_get(op, "err")) ?: "Sync failed");
 }
 
-/* The newest operation that syncs source name, or NULL. */
-static const char *find_sync_operation(const json_t *ops, const char *name)
-{
-        _cleanup_free_ char *url = cli_path("/1.0/sources", name, NULL);
-        const char *found = NULL;
-        size_t i;
-        json_t *op;
-
-        json_array_foreach(ops, i, op) {
-                const json_t *sources = json_object_get(json_object_get(op, "resources"), "sources");
-
-                if (url && streq_ptr(json_string_value(json_array_get(sources, 0)), url))
-                        found = json_string_value(json_object_get(op, "id"));
-        }
-        return found;
-}
+static const struct cli_sync_kind source_sync_kind = {
+        .collection = "/1.0/sources",
+        .resource_type = "sources",
+        .what = "source",
+        .report = report_sync,
+};
 
 static int source_sync(struct cli *cli, int argc, char *argv[])
 {
-        _cleanup_client_ struct client *c = NULL;
-        _cleanup_json_ json_t *envelope = NULL, *op = NULL;
-        _cleanup_free_ char *path = cli_path("/1.0/sources", argv[1], "/sync");
-        struct ferry_error err = {};
-        const char *id;
-        int r;
-
         (void) argc;
-        if (!path)
-                return log_error_errno(ENOMEM, "Out of memory");
-        r = cli_connect(cli, &c);
-        if (r < 0)
-                return r;
-        /* The sync takes no parameters. */
-        r = client_request_envelope(c, "POST", path, "{}", 2, &envelope, &err);
-        if (r < 0)
-                return cli_log_error(&err);
-        if (!streq_ptr(json_string_value(json_object_get(envelope, "type")), "async")) {
-                json_t *md = NULL;
-
-                r = client_envelope_metadata(envelope, "POST", path, &md, &err);
-                json_decref(md);
-                return r < 0 ? cli_log_error(&err) : log_error_errno(EBADMSG, "ferryd started no sync");
-        }
-        id = json_string_value(json_object_get(json_object_get(envelope, "metadata"), "id"));
-        if (!id)
-                return log_error_errno(EBADMSG, "ferryd started a sync without an operation id");
-        if (cli_args_has(cli->args, "no-wait")) {
-                printf("Sync of source %s started: /1.0/operations/%s\n", argv[1], id);
-                return 0;
-        }
-        r = wait_operation(c, id, &op, &err);
-        if (r < 0)
-                return cli_log_error(&err);
-        return report_sync(c, argv[1], op);
-}
-
-/* After add: wait for the first sync ferryd started, and say how it went. */
-static int wait_first_sync(struct cli *cli, const char *name)
-{
-        _cleanup_client_ struct client *c = NULL;
-        _cleanup_json_ json_t *ops = NULL, *op = NULL;
-        struct ferry_error err = {};
-        const char *id;
-        int r;
-
-        r = cli_connect(cli, &c);
-        if (r < 0)
-                return r;
-        r = client_request(c, "GET", "/1.0/operations?recursion=1", NULL, &ops, &err);
-        if (r < 0)
-                return cli_log_error(&err);
-        id = find_sync_operation(ops, name);
-        if (!id)
-                return 0;
-        r = wait_operation(c, id, &op, &err);
-        if (r < 0)
-                return cli_log_error(&err);
-        return report_sync(c, name, op);
+        return cli_sync(cli, &source_sync_kind, argv[1]);
 }
 
 static int source_add(struct cli *cli, int argc, char *argv[])
@@ -371,7 +278,7 @@ static int source_add(struct cli *cli, int argc, char *argv[])
         printf("Source %s added\n", name);
         if (!cli_args_has(cli->args, "wait"))
                 return 0;
-        return wait_first_sync(cli, name);
+        return cli_wait_first_sync(cli, &source_sync_kind, name);
 }
 
 static int source_update(struct cli *cli, int argc, char *argv[])

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Long work in ferryd is an operation (/1.0/operations/ID): start one,
+ * wait for it, and report it the way the resource's command wants.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/strbuf.h"
+
+int cli_operation_wait(struct client *c, const char *id, json_t **ret_op, struct ferry_error *err)
+{
+        _cleanup_free_ char *base = cli_path("/1.0/operations", id, NULL), *path = NULL;
+
+        if (!base || !(path = strjoin(base, "/wait?timeout=30", NULL)))
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        /* Rounds of 30 s, so that no client timeout cuts a long one short. */
+        for (;;) {
+                json_t *op = NULL;
+                int r;
+
+                r = client_request(c, "GET", path, NULL, &op, err);
+                if (r < 0)
+                        return r;
+                if (!streq_ptr(json_string_value(json_object_get(op, "status")), "Running")) {
+                        *ret_op = op;
+                        return 0;
+                }
+                json_decref(op);
+        }
+}
+
+/* The newest operation on resource url (listed under resources.<type>), or NULL. */
+static const char *cli_operation_find(const json_t *ops, const char *type, const char *url)
+{
+        const char *found = NULL;
+        size_t i;
+        json_t *op;
+
+        json_array_foreach(ops, i, op) {
+                const json_t *resources = json_object_get(json_object_get(op, "resources"), type);
+
+                if (streq_ptr(json_string_value(json_array_get(resources, 0)), url))
+                        found = json_string_value(json_object_get(op, "id"));
+        }
+        return found;
+}
+
+int cli_sync(struct cli *cli, const struct cli_sync_kind *kind, const char *name)
+{
+        _cleanup_client_ struct client *c = NULL;
+        _cleanup_json_ json_t *envelope = NULL, *op = NULL;
+        _cleanup_free_ char *path = cli_path(kind->collection, name, "/sync");
+        struct ferry_error err = {};
+        const char *id;
+        int r;
+
+        if (!path)
+                return log_error_errno(ENOMEM, "Out of memory");
+        r = cli_connect(cli, &c);
+        if (r < 0)
+                return r;
+        /* A sync takes no parameters. */
+        r = client_request_envelope(c, "POST", path, "{}", 2, &envelope, &err);
+        if (r < 0)
+                return cli_log_error(&err);
+        if (!streq_ptr(json_string_value(json_object_get(envelope, "type")), "async")) {
+                json_t *md = NULL;
+
+                r = client_envelope_metadata(envelope, "POST", path, &md, &err);
+                json_decref(md);
+                return r < 0 ? cli_log_error(&err) : log_error_errno(EBADMSG, "ferryd started no sync");
+        }
+        id = json_string_value(json_object_get(json_object_get(envelope, "metadata"), "id"));
+        if (!id)
+                return log_error_errno(EBADMSG, "ferryd started a sync without an operation id");
+        if (cli_args_has(cli->args, "no-wait")) {
+                printf("Sync of %s %s started: /1.0/operations/%s\n", kind->what, name, id);
+                return 0;
+        }
+        r = cli_operation_wait(c, id, &op, &err);
+        if (r < 0)
+                return cli_log_error(&err);
+        return kind->report(c, name, op);
+}
+
+int cli_wait_first_sync(struct cli *cli, const struct cli_sync_kind *kind, const char *name)
+{
+        _cleanup_client_ struct client *c = NULL;
+        _cleanup_json_ json_t *ops = NULL, *op = NULL;
+        _cleanup_free_ char *url = cli_path(kind->collection, name, NULL);
+        struct ferry_error err = {};
+        const char *id;
+        int r;
+
+        if (!url)
+                return log_error_errno(ENOMEM, "Out of memory");
+        r = cli_connect(cli, &c);
+        if (r < 0)
+                return r;
+        r = client_request(c, "GET", "/1.0/operations?recursion=1", NULL, &ops, &err);
+        if (r < 0)
+                return cli_log_error(&err);
+        id = cli_operation_find(ops, kind->resource_type, url);
+        if (!id)
+                return 0;
+        r = cli_operation_wait(c, id, &op, &err);
+        if (r < 0)
+                return cli_log_error(&err);
+        return kind->report(c, name, op);
+}
