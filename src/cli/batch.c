@@ -263,17 +263,8 @@ static int batch_edit(struct cli *cli, int argc, char *argv[])
 
 static int batch_remove(struct cli *cli, int argc, char *argv[])
 {
-        _cleanup_free_ char *path = cli_path("/1.0/batches", argv[1], NULL);
-        int r;
-
         (void) argc;
-        if (!path)
-                return -ENOMEM;
-        r = cli_send(cli, "DELETE", path, NULL);
-        if (r < 0)
-                return r;
-        printf("Batch %s removed\n", argv[1]);
-        return 0;
+        return cli_remove(cli, "/1.0/batches", "Batch", argv[1]);
 }
 
 /* Text from the server, made safe for the terminal. */

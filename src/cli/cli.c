@@ -174,6 +174,20 @@ int cli_send(struct cli *cli, const char *method, const char *path, const json_t
         return 0;
 }
 
+int cli_remove(struct cli *cli, const char *collection, const char *what, const char *name)
+{
+        _cleanup_free_ char *path = cli_path(collection, name, NULL);
+        int r;
+
+        if (!path)
+                return log_error_errno(ENOMEM, "Out of memory");
+        r = cli_send(cli, "DELETE", path, NULL);
+        if (r < 0)
+                return r;
+        printf("%s %s removed\n", what, name);
+        return 0;
+}
+
 int cli_read_file(const char *path, char **ret, size_t *ret_len)
 {
         _cleanup_strbuf_ struct strbuf buf = STRBUF_INIT;

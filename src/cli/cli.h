@@ -89,6 +89,9 @@ bool cli_is_interactive(void);
 /* "/1.0/sources/<name escaped><suffix>"; suffix may be NULL.  Logs on failure. */
 char *cli_path(const char *collection, const char *name, const char *suffix);
 
+/* DELETE <collection>/NAME and say so: "<What> NAME removed". */
+int cli_remove(struct cli *cli, const char *collection, const char *what, const char *name);
+
 /* operation.c: syncs of sources and targets, which ferryd runs as operations. */
 struct cli_sync_kind {
         const char *collection;         /* "/1.0/sources" */

@@ -439,17 +439,8 @@ static int target_show(struct cli *cli, int argc, char *argv[])
 
 static int target_remove(struct cli *cli, int argc, char *argv[])
 {
-        _cleanup_free_ char *path = cli_path("/1.0/targets", argv[1], NULL);
-        int r;
-
         (void) argc;
-        if (!path)
-                return -ENOMEM;
-        r = cli_send(cli, "DELETE", path, NULL);
-        if (r < 0)
-                return r;
-        printf("Target %s removed\n", argv[1]);
-        return 0;
+        return cli_remove(cli, "/1.0/targets", "Target", argv[1]);
 }
 
 const struct cli_command cli_target_commands[] = {
