@@ -320,3 +320,17 @@ int timestamp_format_rfc3339(int64_t usec, char *buf, size_t size)
         memcpy(buf, tmp, pos + 1);
         return 0;
 }
+
+int64_t timestamp_now_usec(void)
+{
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t) ts.tv_sec * (int64_t) USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+void timestamp_now_rfc3339(char buf[static TIMESTAMP_RFC3339_MAX])
+{
+        if (timestamp_format_rfc3339(timestamp_now_usec(), buf, TIMESTAMP_RFC3339_MAX) < 0)
+                buf[0] = '\0';
+}

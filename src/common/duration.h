@@ -51,4 +51,10 @@ int timestamp_parse_rfc3339(const char *s, int64_t *ret_usec);
  */
 int timestamp_format_rfc3339(int64_t usec, char *buf, size_t size);
 
+/* The time of day (CLOCK_REALTIME) in microseconds since the epoch. */
+int64_t timestamp_now_usec(void);
+
+/* timestamp_format_rfc3339() of now; "" if the clock is outside 0000-9999. */
+void timestamp_now_rfc3339(char buf[static TIMESTAMP_RFC3339_MAX]);
+
 #endif

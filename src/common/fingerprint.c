@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fileio.h"
 #include "common/fingerprint.h"
 #include "common/strbuf.h"
 
@@ -124,47 +125,6 @@ int fingerprint_from_pem(const char *pem, size_t len, char ret[static FINGERPRIN
         }
 }
 
-/* Read a whole small file; -EFBIG past max. */
-static int read_small_file(const char *path, size_t max, char **ret, size_t *ret_len)
-{
-        _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0;
-        struct stat st;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
-
-        buf = malloc(max + 1);
-        if (!buf)
-                return -ENOMEM;
-
-        for (;;) {
-                ssize_t n = read(fd, buf + len, max + 1 - len);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-                if (len > max)
-                        return -EFBIG;
-        }
-
-        buf[len] = '\0';
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        return 0;
-}
-
 int fingerprint_from_pem_file(const char *path, char ret[static FINGERPRINT_HEX_SIZE],
                               struct ferry_error *err)
 {
@@ -172,7 +132,7 @@ int fingerprint_from_pem_file(const char *path, char ret[static FINGERPRINT_HEX_
         size_t len = 0;
         int r;
 
-        r = read_small_file(path, FINGERPRINT_FILE_MAX, &buf, &len);
+        r = fileio_read(path, FINGERPRINT_FILE_MAX, &buf, &len);
         if (r == -EFBIG)
                 return ferry_error_set(err, r, "Certificate file '%s' is larger than %d bytes", path,
                                        FINGERPRINT_FILE_MAX);

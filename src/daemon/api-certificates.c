@@ -43,13 +43,6 @@
 DEFINE_CLEANUP_FUNC(BIO, BIO_free_all);
 DEFINE_CLEANUP_FUNC(X509, X509_free);
 
-static int64_t now_usec(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t) ts.tv_sec * (int64_t) USEC_PER_SEC + ts.tv_nsec / 1000;
-}
 
 int api_certificates_load(struct daemon *d, struct ferry_error *err)
 {
@@ -268,7 +261,7 @@ static int certificates_post_token(struct daemon *d, const struct api_request *r
                 if (!(t->addresses[i] = strdup(json_string_value(a))))
                         return -ENOMEM;
         memcpy(t->fingerprint, d->server_fingerprint, sizeof(t->fingerprint));
-        t->expires_at = now_usec() + (int64_t) expiry;
+        t->expires_at = timestamp_now_usec() + (int64_t) expiry;
 
         r = trust_token_secret_new(t->secret);
         if (r >= 0)
@@ -503,7 +496,7 @@ int api_certificate_tokens_list(struct daemon *d, const struct api_request *req,
         _cleanup_json_ json_t *list = NULL;
         struct ferry_error err = {};
         json_t *token;
-        int64_t now = now_usec(), expires;
+        int64_t now = timestamp_now_usec(), expires;
         size_t i;
 
         (void) req;

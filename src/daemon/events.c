@@ -96,12 +96,9 @@ int event_hub_emit(struct event_hub *hub, enum event_type t, json_t *metadata)
 {
         _cleanup_json_ json_t *event = NULL;
         char timestamp[TIMESTAMP_RFC3339_MAX];
-        struct timespec ts;
         struct event_subscription *next;
 
-        clock_gettime(CLOCK_REALTIME, &ts);
-        if (timestamp_format_rfc3339((int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000, timestamp,
-                                     sizeof(timestamp)) < 0) {
+        if (timestamp_format_rfc3339(timestamp_now_usec(), timestamp, sizeof(timestamp)) < 0) {
                 json_decref(metadata);
                 return -ERANGE;
         }

@@ -51,16 +51,6 @@ struct hook_run {
         json_t *log;
 };
 
-static void now_rfc3339(char buf[static TIMESTAMP_RFC3339_MAX])
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        if (timestamp_format_rfc3339((int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000, buf,
-                                     TIMESTAMP_RFC3339_MAX) < 0)
-                buf[0] = '\0';
-}
-
 static void hook_job_free(struct hook_job *job)
 {
         if (!job)
@@ -387,7 +377,7 @@ static void hook_run(struct hooks *h, struct db *db, struct hook_job *job)
         const json_t *args[1];
         int r;
 
-        now_rfc3339(started);
+        timestamp_now_rfc3339(started);
         clock_gettime(CLOCK_MONOTONIC, &a);
         if (!log || !view)
                 r = ferry_error_set(&err, -ENOMEM, "Out of memory");

@@ -55,16 +55,6 @@ struct jobs {
         void *userdata;
 };
 
-static void now_rfc3339(char buf[static TIMESTAMP_RFC3339_MAX])
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        if (timestamp_format_rfc3339((int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000, buf,
-                                     TIMESTAMP_RFC3339_MAX) < 0)
-                buf[0] = '\0';
-}
-
 static void job_free(struct job *job)
 {
         if (!job)
@@ -82,7 +72,7 @@ static void operation_finish(struct jobs *j, json_t *op, int r, const struct fer
 {
         char now[TIMESTAMP_RFC3339_MAX];
 
-        now_rfc3339(now);
+        timestamp_now_rfc3339(now);
         json_object_set_new(op, "status", json_string(r < 0 ? "Failure" : "Success"));
         json_object_set_new(op, "status_code", json_integer(r < 0 ? 400 : 200));
         json_object_set_new(op, "err", json_string(r < 0 ? ferry_error_message(err) : ""));
@@ -372,7 +362,7 @@ static int job_new_sync(const char *source, struct job **ret, char **ret_id, str
 
         if (random_uuid(uuid) < 0)
                 return ferry_error_set(err, -EIO, "Cannot make an operation id");
-        now_rfc3339(now);
+        timestamp_now_rfc3339(now);
         id = strdup(uuid);
         if (!id || asprintf(&url, "/1.0/sources/%s", source) < 0 ||
             asprintf(&description, "Syncing source '%s'", source) < 0)
@@ -461,7 +451,7 @@ int jobs_submit(struct jobs *j, const char *description, const char *resource_ty
                 job_free(job);
                 return ferry_error_set(err, -EIO, "Cannot make an operation id");
         }
-        now_rfc3339(now);
+        timestamp_now_rfc3339(now);
         id = strdup(uuid);
         job->operation = json_pack("{s:s, s:s, s:s, s:s, s:i, s:{s:[s]}, s:n, s:s, s:b, s:s, s:s}", "id", uuid,
                                    "class", "task", "description", description, "status", "Running",

@@ -173,10 +173,7 @@ int db_column_json(sqlite3_stmt *stmt, int column, const char *what, const char 
 
 int64_t db_now_usec(void)
 {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t) ts.tv_sec * (int64_t) USEC_PER_SEC + ts.tv_nsec / 1000;
+        return timestamp_now_usec();
 }
 
 int db_timestamp(int64_t usec, char ret[static DB_TIMESTAMP_SIZE])
