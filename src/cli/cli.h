@@ -97,8 +97,9 @@ struct cli_sync_kind {
         const char *collection;         /* "/1.0/sources" */
         const char *resource_type;      /* "sources": where operations list the resource */
         const char *what;               /* "source", for messages */
-        /* Print how a finished sync went: 0, or a negative errno after logging why. */
-        int (*report)(struct client *c, const char *name, const json_t *op);
+        const char *title;              /* "Source", at the start of one */
+        /* Print what a successful sync did, from its operation's metadata. */
+        void (*report)(const char *name, const json_t *metadata);
 };
 
 /* Wait (GET …/wait, in rounds) for operation id to end; *ret_op its last state. */

@@ -50,6 +50,24 @@ static const char *cli_operation_find(const json_t *ops, const char *type, const
         return found;
 }
 
+/* How a finished sync went: the kind's summary, or why it failed with the resource's connectivity status. */
+static int cli_sync_report(struct client *c, const struct cli_sync_kind *kind, const char *name, const json_t *op)
+{
+        _cleanup_free_ char *path = cli_path(kind->collection, name, NULL);
+        _cleanup_json_ json_t *obj = NULL;
+        struct ferry_error err = {};
+
+        if (streq_ptr(json_string_value(json_object_get(op, "status")), "Success")) {
+                kind->report(name, json_object_get(op, "metadata"));
+                return 0;
+        }
+        if (path && client_request(c, "GET", path, NULL, &obj, &err) >= 0)
+                log_error("%s %s: %s", kind->title, name,
+                          json_string_value(json_object_get(json_object_get(obj, "properties"),
+                                                            "connectivity_status")) ?: "sync failed");
+        return log_error_errno(EIO, "%s", json_string_value(json_object_get(op, "err")) ?: "Sync failed");
+}
+
 int cli_sync(struct cli *cli, const struct cli_sync_kind *kind, const char *name)
 {
         _cleanup_client_ struct client *c = NULL;
@@ -85,7 +103,7 @@ int cli_sync(struct cli *cli, const struct cli_sync_kind *kind, const char *name
         r = cli_operation_wait(c, id, &op, &err);
         if (r < 0)
                 return cli_log_error(&err);
-        return kind->report(c, name, op);
+        return cli_sync_report(c, kind, name, op);
 }
 
 int cli_wait_first_sync(struct cli *cli, const struct cli_sync_kind *kind, const char *name)
@@ -111,5 +129,5 @@ int cli_wait_first_sync(struct cli *cli, const struct cli_sync_kind *kind, const
         r = cli_operation_wait(c, id, &op, &err);
         if (r < 0)
                 return cli_log_error(&err);
-        return kind->report(c, name, op);
+        return cli_sync_report(c, kind, name, op);
 }

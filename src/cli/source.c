@@ -182,36 +182,24 @@ static int properties_from_options(struct cli *cli, json_t *props, bool create)
         return 0;
 }
 
-/* Say how a finished sync went: 0, or an error naming what the admin must fix. */
-static int report_sync(struct client *c, const char *name, const json_t *op)
+/* What a successful sync did. */
+static void report_sync(const char *name, const json_t *md)
 {
-        const json_t *md = json_object_get(op, "metadata");
-        _cleanup_free_ char *path = cli_path("/1.0/sources", name, NULL);
-        _cleanup_json_ json_t *source = NULL;
-        struct ferry_error err = {};
-
-        if (streq_ptr(json_string_value(json_object_get(op, "status")), "Success")) {
-                printf("Source %s synced: %lld instances added, %lld updated, %lld removed; "
-                       "%lld networks added, %lld updated, %lld removed\n",
-                       name, json_integer_value(json_object_get(md, "instances_added")),
-                       json_integer_value(json_object_get(md, "instances_updated")),
-                       json_integer_value(json_object_get(md, "instances_removed")),
-                       json_integer_value(json_object_get(md, "networks_added")),
-                       json_integer_value(json_object_get(md, "networks_updated")),
-                       json_integer_value(json_object_get(md, "networks_removed")));
-                return 0;
-        }
-        if (path && client_request(c, "GET", path, NULL, &source, &err) >= 0)
-                log_error("Source %s: %s", name,
-                          json_string_value(json_object_get(json_object_get(source, "properties"),
-                                                            "connectivity_status")) ?: "sync failed");
-        return log_error_errno(EIO, "%s", json_string_value(json_object_get(op, "err")) ?: "Sync failed");
+        printf("Source %s synced: %lld instances added, %lld updated, %lld removed; "
+               "%lld networks added, %lld updated, %lld removed\n",
+               name, json_integer_value(json_object_get(md, "instances_added")),
+               json_integer_value(json_object_get(md, "instances_updated")),
+               json_integer_value(json_object_get(md, "instances_removed")),
+               json_integer_value(json_object_get(md, "networks_added")),
+               json_integer_value(json_object_get(md, "networks_updated")),
+               json_integer_value(json_object_get(md, "networks_removed")));
 }
 
 static const struct cli_sync_kind source_sync_kind = {
         .collection = "/1.0/sources",
         .resource_type = "sources",
         .what = "source",
+        .title = "Source",
         .report = report_sync,
 };
 

@@ -86,47 +86,34 @@ static int properties_from_options(struct cli *cli, json_t *props)
 }
 
 
-/* Say how a finished sync went: 0, or an error with the target's state. */
-static int report_sync(struct client *c, const char *name, const json_t *op)
+/* What a successful sync did: registration, restrictions, inventory counts. */
+static void report_sync(const char *name, const json_t *md)
 {
-        const json_t *md = json_object_get(op, "metadata");
-        _cleanup_free_ char *path = cli_path("/1.0/targets", name, NULL);
-        _cleanup_json_ json_t *target = NULL;
-        struct ferry_error err = {};
-        const json_t *restricted = json_object_get(md, "restricted_projects");
+        const json_t *restricted = json_object_get(md, "restricted_projects"), *p;
+        size_t i;
 
-        if (streq_ptr(json_string_value(json_object_get(op, "status")), "Success")) {
-                if (json_is_true(json_object_get(md, "registered")))
-                        printf("Registered with target %s\n", name);
-                if (json_array_size(restricted) > 0) {
-                        size_t i;
-                        json_t *p;
-
-                        printf("Target %s restricts ferry to projects:", name);
-                        json_array_foreach(restricted, i, p)
-                                printf("%s %s", i ? "," : "", json_string_value(p));
-                        printf("\n");
-                }
-                printf("Target %s synced: %lld projects, %lld networks, %lld storage pools, %lld profiles, "
-                       "%lld cluster members\n",
-                       name, json_integer_value(json_object_get(md, "projects")),
-                       json_integer_value(json_object_get(md, "networks")),
-                       json_integer_value(json_object_get(md, "storage_pools")),
-                       json_integer_value(json_object_get(md, "profiles")),
-                       json_integer_value(json_object_get(md, "cluster_members")));
-                return 0;
+        if (json_is_true(json_object_get(md, "registered")))
+                printf("Registered with target %s\n", name);
+        if (json_array_size(restricted) > 0) {
+                printf("Target %s restricts ferry to projects:", name);
+                json_array_foreach(restricted, i, p)
+                        printf("%s %s", i ? "," : "", json_string_value(p));
+                printf("\n");
         }
-        if (path && client_request(c, "GET", path, NULL, &target, &err) >= 0)
-                log_error("Target %s: %s", name,
-                          json_string_value(json_object_get(json_object_get(target, "properties"),
-                                                            "connectivity_status")) ?: "sync failed");
-        return log_error_errno(EIO, "%s", json_string_value(json_object_get(op, "err")) ?: "Sync failed");
+        printf("Target %s synced: %lld projects, %lld networks, %lld storage pools, %lld profiles, "
+               "%lld cluster members\n",
+               name, json_integer_value(json_object_get(md, "projects")),
+               json_integer_value(json_object_get(md, "networks")),
+               json_integer_value(json_object_get(md, "storage_pools")),
+               json_integer_value(json_object_get(md, "profiles")),
+               json_integer_value(json_object_get(md, "cluster_members")));
 }
 
 static const struct cli_sync_kind target_sync_kind = {
         .collection = "/1.0/targets",
         .resource_type = "targets",
         .what = "target",
+        .title = "Target",
         .report = report_sync,
 };
 

@@ -201,7 +201,7 @@ static int apply_networks(struct db *db, const char *source, const json_t *netwo
 }
 
 int sync_apply_inventory(struct db *db, const char *source, const struct source_inventory *inv,
-                         struct sync_stats *ret_stats, struct ferry_error *err)
+                         json_t *new_warnings, struct sync_stats *ret_stats, struct ferry_error *err)
 {
         _cleanup_json_ json_t *queue = NULL, *queued = json_object();
         struct sync_stats st = {};
@@ -231,12 +231,16 @@ int sync_apply_inventory(struct db *db, const char *source, const struct source_
         if (r >= 0)
                 r = apply_instances(db, source, inv->instances, queued, &st, err);
         json_array_foreach(inv->warnings, i, v) {
+                _cleanup_free_ char *uuid = NULL;
+
                 if (r < 0)
                         break;
                 r = db_warning_raise(db, "sync", json_string_value(json_object_get(v, "entity_type")),
                                      json_string_value(json_object_get(v, "entity")),
                                      json_string_value(json_object_get(v, "type")),
-                                     json_string_value(json_object_get(v, "message")), NULL, err);
+                                     json_string_value(json_object_get(v, "message")), &uuid, err);
+                if (r > 0 && new_warnings && json_array_append_new(new_warnings, json_string(uuid)) < 0)
+                        r = ferry_error_set(err, -ENOMEM, "Out of memory");
                 st.warnings++;
         }
         if (r >= 0)
@@ -273,30 +277,9 @@ static void record_failure(struct db *db, const char *name, const char *status, 
                 log_warning("Cannot record the state of source '%s': %s", name, ferry_error_message(&err));
 }
 
-/* The uuids in after that before does not have: the warnings a sync raised anew. */
-static json_t *new_warnings(const json_t *before, const json_t *after)
-{
-        _cleanup_json_ json_t *old = json_object(), *out = json_array();
-        const json_t *w;
-        size_t i;
-
-        if (!old || !out)
-                return NULL;
-        json_array_foreach(before, i, w)
-                if (json_object_set(old, json_string_value(json_object_get(w, "uuid")), json_true()) < 0)
-                        return NULL;
-        json_array_foreach(after, i, w) {
-                const char *uuid = json_string_value(json_object_get(w, "uuid"));
-
-                if (!json_object_get(old, uuid) && json_array_append_new(out, json_string(uuid)) < 0)
-                        return NULL;
-        }
-        return TAKE_PTR(out);
-}
-
 int sync_source(struct db *db, const char *name, json_t **ret_summary, struct ferry_error *err)
 {
-        _cleanup_json_ json_t *warnings_before = NULL, *warnings_after = NULL;
+        _cleanup_json_ json_t *new_warnings = json_array();
         _cleanup_json_ json_t *src = NULL;
         struct source_connect_result res = {};
         struct source_inventory inv = {};
@@ -330,13 +313,11 @@ int sync_source(struct db *db, const char *name, json_t **ret_summary, struct fe
                 return ferry_error_prefix(err, "Reading the inventory of source '%s'", name);
         }
 
-        r = db_warning_list(db, &warnings_before, err);
-        if (r >= 0)
-                r = sync_apply_inventory(db, name, &inv, &st, err);
+        if (!new_warnings)
+                r = ferry_error_set(err, -ENOMEM, "Out of memory");
+        else
+                r = sync_apply_inventory(db, name, &inv, new_warnings, &st, err);
         source_inventory_done(&inv);
-        if (r < 0)
-                return r;
-        r = db_warning_list(db, &warnings_after, err);
         if (r < 0)
                 return r;
 
@@ -355,8 +336,7 @@ int sync_source(struct db *db, const char *name, json_t **ret_summary, struct fe
                                          (json_int_t) st.networks_updated, "networks_removed",
                                          (json_int_t) st.networks_removed, "warnings", (json_int_t) st.warnings);
                 if (!*ret_summary ||
-                    json_object_set_new(*ret_summary, "warnings_created",
-                                        new_warnings(warnings_before, warnings_after)) < 0)
+                    json_object_set(*ret_summary, "warnings_created", new_warnings) < 0)
                         return ferry_error_set(err, -ENOMEM, "Out of memory");
         }
         return 0;

@@ -34,12 +34,14 @@ struct sync_stats {
  *  - instances the source no longer has are deleted, unless a queue entry
  *    holds them: those get "vanished": true;
  *  - networks the source no longer has are deleted;
- *  - each of inv's warnings is raised (counted again if it exists);
+ *  - each of inv's warnings is raised (counted again if it exists); the
+ *    uuids of those raised for the first time are appended to
+ *    new_warnings (an array; may be NULL);
  *  - the source's connectivity_status becomes "OK".
  * Nothing is stored when anything fails.
  */
 int sync_apply_inventory(struct db *db, const char *source, const struct source_inventory *inv,
-                         struct sync_stats *ret_stats, struct ferry_error *err);
+                         json_t *new_warnings, struct sync_stats *ret_stats, struct ferry_error *err);
 
 /*
  * Sync source name: connect with its driver, read the inventory and apply

@@ -122,13 +122,12 @@ static int usage_error(const char *fmt, ...) _printf_(1, 2);
 static int usage_error(const char *fmt, ...)
 {
         va_list ap;
+        int r;
 
-        fputs("ferry-worker agent: ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        r = worker_usage_errorv("agent", fmt, ap);
         va_end(ap);
-        fputs("\nTry 'ferry-worker agent --help' for more information.\n", stderr);
-        return -EINVAL;
+        return r;
 }
 
 static void agent_help(void)
@@ -175,16 +174,6 @@ static int set_string(char **field, const char *value)
                 return log_error_errno(ENOMEM, "Out of memory");
         free(*field);
         *field = v;
-        return 0;
-}
-
-static int parse_duration(const char *option, const char *s, uint64_t *ret)
-{
-        uint64_t usec;
-
-        if (duration_parse(s, &usec) < 0 || usec == 0)
-                return usage_error("%s must be a duration such as '500ms', '10s' or '1m', not '%s'", option, s);
-        *ret = usec;
         return 0;
 }
 
@@ -239,10 +228,10 @@ static int parse_agent_argv(int argc, char *argv[], struct agent_args *a)
                         a->state_dir = optarg;
                         break;
                 case ARG_POLL_INTERVAL:
-                        r = parse_duration("--poll-interval", optarg, &a->poll_interval);
+                        r = worker_parse_duration("agent", "--poll-interval", optarg, &a->poll_interval);
                         break;
                 case ARG_REPORT_INTERVAL:
-                        r = parse_duration("--report-interval", optarg, &a->report_interval);
+                        r = worker_parse_duration("agent", "--report-interval", optarg, &a->report_interval);
                         break;
                 case ARG_EXIT_WHEN_IDLE:
                         a->exit_when_idle = true;

@@ -117,13 +117,12 @@ static int usage_error(const char *fmt, ...) _printf_(1, 2);
 static int usage_error(const char *fmt, ...)
 {
         va_list ap;
+        int r;
 
-        fputs("ferry-worker copy: ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        r = worker_usage_errorv("copy", fmt, ap);
         va_end(ap);
-        fputs("\nTry 'ferry-worker copy --help' for more information.\n", stderr);
-        return -EINVAL;
+        return r;
 }
 
 static int parse_unsigned(const char *option, const char *s, unsigned min, unsigned max, unsigned *ret)
@@ -136,16 +135,6 @@ static int parse_unsigned(const char *option, const char *s, unsigned min, unsig
         if (*s < '0' || *s > '9' || *end || errno != 0 || v < min || v > max)
                 return usage_error("%s must be a number from %u to %u, not '%s'", option, min, max, s);
         *ret = (unsigned) v;
-        return 0;
-}
-
-static int parse_duration(const char *option, const char *s, uint64_t *ret)
-{
-        uint64_t usec;
-
-        if (duration_parse(s, &usec) < 0 || usec == 0)
-                return usage_error("%s must be a duration such as '500ms', '10s' or '1m', not '%s'", option, s);
-        *ret = usec;
         return 0;
 }
 
@@ -245,7 +234,7 @@ static int parse_copy_argv(int argc, char *argv[], struct copy_args *args)
                         args->checkpoint = optarg;
                         break;
                 case ARG_CHECKPOINT_INTERVAL:
-                        r = parse_duration("--checkpoint-interval", optarg, &args->checkpoint_interval);
+                        r = worker_parse_duration("copy", "--checkpoint-interval", optarg, &args->checkpoint_interval);
                         if (r < 0)
                                 return r;
                         break;
@@ -280,7 +269,7 @@ static int parse_copy_argv(int argc, char *argv[], struct copy_args *args)
                         args->quiet = true;
                         break;
                 case ARG_PROGRESS_INTERVAL:
-                        r = parse_duration("--progress-interval", optarg, &args->progress_interval);
+                        r = worker_parse_duration("copy", "--progress-interval", optarg, &args->progress_interval);
                         if (r < 0)
                                 return r;
                         break;

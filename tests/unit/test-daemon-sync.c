@@ -48,7 +48,7 @@ static void apply(struct db *db, const struct source_inventory *inv, struct sync
 {
         struct ferry_error err = {};
 
-        assert_ok(sync_apply_inventory(db, "vc01", inv, st, &err), &err);
+        assert_ok(sync_apply_inventory(db, "vc01", inv, NULL, st, &err), &err);
 }
 
 static void test_first_sync_adds_everything_and_marks_the_source_ok(void **state)
@@ -200,7 +200,7 @@ static void test_a_failure_stores_nothing(void **state)
         theirs = sample_instance("i-2", "vc02", "db01");
         assert_ok(db_instance_put(t->db, theirs, &err), &err);
         inventory(&inv);
-        assert_error(sync_apply_inventory(t->db, "vc01", &inv, NULL, &err), &err, -EEXIST,
+        assert_error(sync_apply_inventory(t->db, "vc01", &inv, NULL, NULL, &err), &err, -EEXIST,
                      "Storing the inventory of source 'vc01': Instance 'i-2' already belongs to source 'vc02'");
         assert_ok(db_instance_list(t->db, "vc01", &list, &err), &err);
         assert_int_equal(json_array_size(list), 0);
