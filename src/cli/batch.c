@@ -267,6 +267,83 @@ static int batch_remove(struct cli *cli, int argc, char *argv[])
         return cli_remove(cli, "/1.0/batches", "Batch", argv[1]);
 }
 
+/* Server text for the terminal; "" when missing.  free() it. */
+static char *clean_text(const json_t *v)
+{
+        return format_sanitize(json_string_value(v) ?: "");
+}
+
+static void print_instance_reason(const char *what, const json_t *item, const char *key)
+{
+        _cleanup_free_ char *name = clean_text(json_object_get(item, "name"));
+        _cleanup_free_ char *reason = clean_text(json_object_get(item, key));
+
+        if (name && reason)
+                printf("  %s %s: %s\n", what, name, reason);
+}
+
+static int batch_start(struct cli *cli, int argc, char *argv[])
+{
+        _cleanup_free_ char *path = cli_path("/1.0/batches", argv[1], "/:start");
+        _cleanup_json_ json_t *md = NULL;
+        const json_t *item;
+        size_t i;
+        int r;
+
+        (void) argc;
+        if (!path)
+                return log_error_errno(ENOMEM, "Out of memory");
+        r = cli_run_operation(cli, path, &md);
+        if (r < 0)
+                return r;
+        if (!json_object_get(md, "queued")) {
+                printf("Batch %s running again\n", argv[1]);
+                return 0;
+        }
+        printf("Batch %s started: %lld queued (%lld waiting, %lld blocked), %zu skipped\n", argv[1],
+               json_integer_value(json_object_get(md, "queued")), json_integer_value(json_object_get(md, "waiting")),
+               json_integer_value(json_object_get(md, "blocked")), json_array_size(json_object_get(md, "skipped")));
+        json_array_foreach(json_object_get(md, "entries"), i, item)
+                if (streq_ptr(json_string_value(json_object_get(item, "status")), "Blocked"))
+                        print_instance_reason("Blocked", item, "status_message");
+        json_array_foreach(json_object_get(md, "skipped"), i, item)
+                print_instance_reason("Skipped", item, "reason");
+        return 0;
+}
+
+static int batch_stop(struct cli *cli, int argc, char *argv[])
+{
+        _cleanup_free_ char *path = cli_path("/1.0/batches", argv[1], "/:stop");
+        _cleanup_json_ json_t *md = NULL;
+        int r;
+
+        (void) argc;
+        if (!path)
+                return log_error_errno(ENOMEM, "Out of memory");
+        r = cli_run_operation(cli, path, &md);
+        if (r < 0)
+                return r;
+        printf("Batch %s stopped: no new migration step starts until 'ferry batch start %s'\n", argv[1], argv[1]);
+        return 0;
+}
+
+static int batch_reset(struct cli *cli, int argc, char *argv[])
+{
+        _cleanup_free_ char *path = cli_path("/1.0/batches", argv[1], "/:reset");
+        _cleanup_json_ json_t *md = NULL;
+        int r;
+
+        (void) argc;
+        if (!path)
+                return log_error_errno(ENOMEM, "Out of memory");
+        r = cli_run_operation(cli, path, &md);
+        if (r < 0)
+                return r;
+        printf("Batch %s reset to Defined: %lld queue entries removed, %lld finished kept\n", argv[1],
+               json_integer_value(json_object_get(md, "removed")), json_integer_value(json_object_get(md, "kept")));
+        return 0;
+}
+
 /* Text from the server, made safe for the terminal. */
 static int append_clean(struct strbuf *out, const json_t *v)
 {
@@ -547,6 +624,51 @@ const struct cli_command cli_batch_commands[] = {
                 .run = batch_remove,
                 .options = cli_no_options,
                 .examples = "ferry batch remove wave1",
+        },
+        {
+                .name = "start",
+                .args = "NAME",
+                .summary = "Start a batch: queue its instances for migration",
+                .description =
+                        "Start a Defined batch: every instance its expression selects is queued, as\n"
+                        "Waiting (placed: target, project, pools, networks) or Blocked (a restriction\n"
+                        "or a failed placement; the message says what to change, then use\n"
+                        "'ferry queue retry').  Instances whose migration is disabled or that another\n"
+                        "batch queued are skipped.  At least one instance must be queued, and at\n"
+                        "least one migration window must not have ended (or there are none).\n"
+                        "A Stopped batch runs again with the entries it has.",
+                .min_args = 1,
+                .max_args = 1,
+                .run = batch_start,
+                .options = cli_no_options,
+                .examples = "ferry batch start wave1\nferry queue list",
+        },
+        {
+                .name = "stop",
+                .args = "NAME",
+                .summary = "Stop a running batch",
+                .description = "Stop a Running batch: no new migration step starts for its entries until it\n"
+                               "is started again.  Entries keep their state.",
+                .min_args = 1,
+                .max_args = 1,
+                .run = batch_stop,
+                .options = cli_no_options,
+                .examples = "ferry batch stop wave1\nferry batch start wave1",
+        },
+        {
+                .name = "reset",
+                .args = "NAME",
+                .summary = "Reset a batch to Defined",
+                .description =
+                        "Reset a Stopped, Finished or Error batch to Defined: what ferry created on\n"
+                        "targets for its unfinished entries is removed and those entries go.  Finished\n"
+                        "entries stay as the record of migrated VMs, so they are never queued twice.\n"
+                        "Refused while an entry is at work: stop the batch and wait, or cancel it.",
+                .min_args = 1,
+                .max_args = 1,
+                .run = batch_reset,
+                .options = cli_no_options,
+                .examples = "ferry batch stop wave1\nferry batch reset wave1",
         },
         {
                 .name = "info",

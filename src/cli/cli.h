@@ -104,6 +104,9 @@ struct cli_sync_kind {
 
 /* Wait (GET …/wait, in rounds) for operation id to end; *ret_op its last state. */
 int cli_operation_wait(struct client *c, const char *id, json_t **ret_op, struct ferry_error *err);
+/* POST path with {}, wait for the operation it starts; *ret_metadata its metadata (may be NULL).
+ * A failed operation is logged with its error: -EIO. */
+int cli_run_operation(struct cli *cli, const char *path, json_t **ret_metadata);
 /* POST <collection>/NAME/sync, then wait and report unless --no-wait was given. */
 int cli_sync(struct cli *cli, const struct cli_sync_kind *kind, const char *name);
 /* After an add: wait for the sync ferryd started on its own, if any, and report it. */

@@ -34,6 +34,39 @@ int cli_operation_wait(struct client *c, const char *id, json_t **ret_op, struct
         }
 }
 
+int cli_run_operation(struct cli *cli, const char *path, json_t **ret_metadata)
+{
+        _cleanup_client_ struct client *c = NULL;
+        _cleanup_json_ json_t *envelope = NULL, *op = NULL;
+        struct ferry_error err = {};
+        const char *id;
+        int r;
+
+        r = cli_connect(cli, &c);
+        if (r < 0)
+                return r;
+        r = client_request_envelope(c, "POST", path, "{}", 2, &envelope, &err);
+        if (r < 0)
+                return cli_log_error(&err);
+        if (!streq_ptr(json_string_value(json_object_get(envelope, "type")), "async")) {
+                json_t *md = NULL;
+
+                r = client_envelope_metadata(envelope, "POST", path, &md, &err);
+                json_decref(md);
+                return r < 0 ? cli_log_error(&err) : log_error_errno(EBADMSG, "ferryd answered %s without an operation", path);
+        }
+        id = json_string_value(json_object_get(json_object_get(envelope, "metadata"), "id"));
+        if (!id)
+                return log_error_errno(EBADMSG, "ferryd started an operation without an id");
+        r = cli_operation_wait(c, id, &op, &err);
+        if (r < 0)
+                return cli_log_error(&err);
+        if (!streq_ptr(json_string_value(json_object_get(op, "status")), "Success"))
+                return log_error_errno(EIO, "%s", json_string_value(json_object_get(op, "err")) ?: "The operation failed");
+        *ret_metadata = json_incref(json_object_get(op, "metadata"));
+        return 0;
+}
+
 /* The newest operation on resource url (listed under resources.<type>), or NULL. */
 static const char *cli_operation_find(const json_t *ops, const char *type, const char *url)
 {

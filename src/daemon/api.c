@@ -82,8 +82,13 @@ static const struct api_endpoint api_endpoints[] = {
         { .path = "/1.0/batches/{name}", .handlers = COLLECTION_OBJECT_HANDLERS, .userdata = &api_batches },
         { .path = "/1.0/batches/{name}/instances", .handlers = { [API_METHOD_GET] = api_batch_instances_get } },
         { .path = "/1.0/batches/{name}/placement", .handlers = { [API_METHOD_GET] = api_batch_placement_get } },
+        { .path = "/1.0/batches/{name}/:start", .handlers = { [API_METHOD_POST] = api_batch_start } },
+        { .path = "/1.0/batches/{name}/:stop", .handlers = { [API_METHOD_POST] = api_batch_stop } },
+        { .path = "/1.0/batches/{name}/:reset", .handlers = { [API_METHOD_POST] = api_batch_reset } },
         { .path = "/1.0/queue", .handlers = { [API_METHOD_GET] = api_queue_list } },
         { .path = "/1.0/queue/{uuid}", .handlers = { [API_METHOD_GET] = api_queue_get } },
+        { .path = "/1.0/queue/{uuid}/:retry", .handlers = { [API_METHOD_POST] = api_queue_retry } },
+        { .path = "/1.0/queue/{uuid}/:cancel", .handlers = { [API_METHOD_POST] = api_queue_cancel } },
         { .path = "/1.0/queue/{uuid}/worker-token", .handlers = { [API_METHOD_POST] = api_queue_worker_token_post } },
         { .path = "/1.0/queue/{uuid}/worker-commands", .handlers = {
                 [API_METHOD_GET] = api_queue_worker_commands_list,

@@ -173,6 +173,12 @@ int api_batch_placement_get(struct daemon *d, const struct api_request *req, str
 /* api-queue.c */
 int api_queue_list(struct daemon *d, const struct api_request *req, struct api_response *ret);
 int api_queue_get(struct daemon *d, const struct api_request *req, struct api_response *ret);
+/* api-queue-control.c: the admin actions, each an operation. */
+int api_batch_start(struct daemon *d, const struct api_request *req, struct api_response *ret);
+int api_batch_stop(struct daemon *d, const struct api_request *req, struct api_response *ret);
+int api_batch_reset(struct daemon *d, const struct api_request *req, struct api_response *ret);
+int api_queue_retry(struct daemon *d, const struct api_request *req, struct api_response *ret);
+int api_queue_cancel(struct daemon *d, const struct api_request *req, struct api_response *ret);
 
 /* api-warnings.c */
 int api_warnings_list(struct daemon *d, const struct api_request *req, struct api_response *ret);

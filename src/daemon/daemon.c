@@ -234,6 +234,10 @@ int daemon_new(const struct daemon_config *config, struct daemon **ret, struct f
                 return ferry_error_set(err, -ENOMEM, "Out of memory");
         d->lock_fd = -EBADF;
         d->pid = getpid();
+        pthread_mutex_init(&d->posted_lock, NULL);
+        d->posted = json_array();
+        if (!d->posted)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
 
         r = daemon_make_data_dir(data_dir, err);
         if (r < 0)
@@ -305,7 +309,7 @@ int daemon_new(const struct daemon_config *config, struct daemon **ret, struct f
         jobs_set_source_sync_interval(d->jobs, config->config ? config->config->source_interval_usec
                                                               : CONFIG_DEFAULT_SYNC_INTERVAL_USEC);
 
-        r = hooks_new(db_path, daemon_wake, d, &d->hooks, err);
+        r = hooks_new(db_path, &d->target_identity, daemon_wake, d, &d->hooks, err);
         if (r < 0)
                 return r;
         r = event_hub_subscribe(d->events, EVENT_TYPE_MASK(EVENT_LIFECYCLE), api_hooks_event, d,
@@ -344,5 +348,55 @@ void daemon_free(struct daemon *d)
         free(d->server_cert_pem);
         free(d->https_address);
         json_decref(d->trusted);
+        json_decref(d->posted);
+        pthread_mutex_destroy(&d->posted_lock);
         free(d);
+}
+
+void daemon_post_lifecycle(struct daemon *d, const json_t *events, const char *protocol, const char *username)
+{
+        const json_t *e;
+        size_t i;
+
+        if (json_array_size(events) == 0)
+                return;
+        pthread_mutex_lock(&d->posted_lock);
+        json_array_foreach(events, i, e) {
+                json_t *md = json_pack("{s:O?, s:O?, s:O?, s:{s:s, s:s}}", "action", json_object_get(e, "action"),
+                                       "source", json_object_get(e, "source"), "context",
+                                       json_object_get(e, "context"), "requestor", "protocol", protocol ?: "internal",
+                                       "username", username ?: "");
+
+                if (!md || json_array_append_new(d->posted, md) < 0)
+                        log_warning("Cannot post the lifecycle event '%s': out of memory",
+                                    json_string_value(json_object_get(e, "action")) ?: "");
+        }
+        pthread_mutex_unlock(&d->posted_lock);
+        daemon_wake(d);
+}
+
+void daemon_dispatch_posted(struct daemon *d)
+{
+        _cleanup_json_ json_t *posted = json_array();
+        json_t *md;
+        size_t i;
+
+        if (!posted)
+                return;
+        pthread_mutex_lock(&d->posted_lock);
+        if (json_array_size(d->posted) > 0) {
+                json_t *tmp = d->posted;
+
+                d->posted = posted;
+                posted = tmp;
+        }
+        pthread_mutex_unlock(&d->posted_lock);
+        json_array_foreach(posted, i, md) {
+                if (!json_is_object(json_object_get(md, "context")) && json_object_set_new(md, "context", json_object()) < 0)
+                        continue;
+                log_debug("Lifecycle event '%s' for '%s'", json_string_value(json_object_get(md, "action")) ?: "",
+                          json_string_value(json_object_get(md, "source")) ?: "");
+                if (event_hub_emit(d->events, EVENT_LIFECYCLE, json_incref(md)) < 0)
+                        log_debug("Cannot emit a posted lifecycle event");
+        }
 }

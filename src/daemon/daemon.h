@@ -8,6 +8,7 @@
 #ifndef FERRY_DAEMON_DAEMON_H
 #define FERRY_DAEMON_DAEMON_H
 
+#include <pthread.h>
 #include <sys/types.h>
 
 #include <jansson.h>
@@ -57,6 +58,8 @@ struct daemon {
         struct target_followers *target_followers;     /* Incus events per target (target-events.h) */
         struct hooks *hooks;    /* the hook thread (hooks.h) */
         struct event_subscription *hooks_subscription; /* lifecycle events for the hooks */
+        pthread_mutex_t posted_lock;
+        json_t *posted;         /* lifecycle events posted by other threads, for the loop to emit */
 };
 
 /*
@@ -77,6 +80,16 @@ int daemon_run(struct daemon *d, struct ferry_error *err);
 
 /* Wake the event loop from any thread (jobs and target followers have news). */
 void daemon_wake(void *userdata);
+
+/*
+ * From any thread: queue lifecycle events ({"action", "source",
+ * "context"} each, copied) for the event loop to emit, with requestor
+ * {"protocol": protocol, "username": username}; wakes the loop.
+ */
+void daemon_post_lifecycle(struct daemon *d, const json_t *events, const char *protocol, const char *username);
+
+/* On the event loop: emit what was posted. */
+void daemon_dispatch_posted(struct daemon *d);
 
 /* Stop listening, remove the socket file and release the lock.  NULL is fine. */
 void daemon_free(struct daemon *d);

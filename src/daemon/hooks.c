@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "daemon/hooks.h"
+#include "daemon/queue-control.h"
 #include "db/db.h"
 #include "db/hook.h"
 #include "db/instance.h"
@@ -38,6 +39,7 @@ struct hooks {
         size_t queued;
         json_t *events;         /* lifecycle metadata for the loop to emit */
         char *db_path;
+        const struct target_identity *identity;
         void (*wake)(void *userdata);
         void *userdata;
 };
@@ -132,12 +134,19 @@ bool hooks_events_match(const json_t *events, const char *action)
 
 /* --- actions --------------------------------------------------------------------------- */
 
-/* A change for the loop to announce, as the API would have. */
-static void queue_event(struct hook_run *run, const char *action, const char *source)
+/* A change for the loop to announce, as the API would have; context (may be NULL) is stolen. */
+static void queue_event_context(struct hook_run *run, const char *action, const char *source, json_t *context)
 {
-        json_t *md = json_pack("{s:s, s:s, s:{s:i}, s:{s:s, s:s}}", "action", action, "source", source, "context",
-                               "hook_depth", run->depth + 1, "requestor", "protocol", "hook", "username", run->name);
+        json_t *md;
 
+        if (!context)
+                context = json_object();
+        if (!context || json_object_set_new(context, "hook_depth", json_integer(run->depth + 1)) < 0) {
+                json_decref(context);
+                return;
+        }
+        md = json_pack("{s:s, s:s, s:o, s:{s:s, s:s}}", "action", action, "source", source, "context", context,
+                       "requestor", "protocol", "hook", "username", run->name);
         if (!md)
                 return;
         pthread_mutex_lock(&run->hooks->lock);
@@ -148,37 +157,61 @@ static void queue_event(struct hook_run *run, const char *action, const char *so
                 run->hooks->wake(run->hooks->userdata);
 }
 
-static int action_unavailable(const char *what, struct ferry_error *err)
+static void queue_event(struct hook_run *run, const char *action, const char *source)
 {
-        return ferry_error_set(err, -EOPNOTSUPP, "%s is not available until the queue engine lands", what);
+        queue_event_context(run, action, source, NULL);
+}
+
+/* The queue actions (daemon/queue-control.h), as the API runs them. */
+static int queue_action(struct hook_run *run, const json_t *args, const char *what,
+                        int (*fn)(const struct queue_control *qc, const char *key, json_t **ret, struct ferry_error *err),
+                        json_t **ret, struct ferry_error *err)
+{
+        const char *key = json_string_value(json_array_get(args, 0));
+        _cleanup_json_ json_t *events = json_array();
+        struct queue_control qc = { .db = run->db, .identity = run->hooks->identity, .events = events };
+        const json_t *e;
+        size_t i;
+        int r;
+
+        if (!key)
+                return ferry_error_set(err, -EINVAL, "The %s must be a string", what);
+        if (!events)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        r = fn(&qc, key, ret, err);
+        json_array_foreach(events, i, e)
+                queue_event_context(run, json_string_value(json_object_get(e, "action")),
+                                    json_string_value(json_object_get(e, "source")),
+                                    json_deep_copy(json_object_get(e, "context")));
+        return r;
 }
 
 static int builtin_batch_start(struct scriptlet *s, void *userdata, const json_t *args, json_t **ret,
                                struct ferry_error *err)
 {
-        (void) s, (void) userdata, (void) args, (void) ret;
-        return action_unavailable("ferry.batch_start", err);
+        (void) s;
+        return queue_action(userdata, args, "batch name", queue_control_batch_start, ret, err);
 }
 
 static int builtin_batch_stop(struct scriptlet *s, void *userdata, const json_t *args, json_t **ret,
                               struct ferry_error *err)
 {
-        (void) s, (void) userdata, (void) args, (void) ret;
-        return action_unavailable("ferry.batch_stop", err);
+        (void) s;
+        return queue_action(userdata, args, "batch name", queue_control_batch_stop, ret, err);
 }
 
 static int builtin_queue_retry(struct scriptlet *s, void *userdata, const json_t *args, json_t **ret,
                                struct ferry_error *err)
 {
-        (void) s, (void) userdata, (void) args, (void) ret;
-        return action_unavailable("ferry.queue_retry", err);
+        (void) s;
+        return queue_action(userdata, args, "instance UUID", queue_control_retry, ret, err);
 }
 
 static int builtin_queue_cancel(struct scriptlet *s, void *userdata, const json_t *args, json_t **ret,
                                 struct ferry_error *err)
 {
-        (void) s, (void) userdata, (void) args, (void) ret;
-        return action_unavailable("ferry.queue_cancel", err);
+        (void) s;
+        return queue_action(userdata, args, "instance UUID", queue_control_cancel, ret, err);
 }
 
 /* As PATCH /1.0/instances/{uuid}/override: a merge patch, then the override schema. */
@@ -446,8 +479,8 @@ static void *hooks_thread(void *userdata)
         return NULL;
 }
 
-int hooks_new(const char *db_path, void (*wake)(void *userdata), void *userdata, struct hooks **ret,
-              struct ferry_error *err)
+int hooks_new(const char *db_path, const struct target_identity *identity, void (*wake)(void *userdata),
+              void *userdata, struct hooks **ret, struct ferry_error *err)
 {
         struct hooks *h;
         int r;
@@ -457,6 +490,7 @@ int hooks_new(const char *db_path, void (*wake)(void *userdata), void *userdata,
                 return ferry_error_set(err, -ENOMEM, "Out of memory");
         pthread_mutex_init(&h->lock, NULL);
         pthread_cond_init(&h->cond, NULL);
+        h->identity = identity;
         h->wake = wake;
         h->userdata = userdata;
         h->db_path = strdup(db_path);

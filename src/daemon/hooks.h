@@ -13,8 +13,8 @@
  *     ferry.warnings()                                -- the warnings, as GET /1.0/warnings?recursion=1
  *     ferry.warning_acknowledge(uuid)                 -- as PATCH {"status": "acknowledged"}
  *     ferry.webhook(url, table)                       -- POST table as JSON; https, or http to loopback
- *     ferry.batch_start(name), ferry.batch_stop(name),
- *     ferry.queue_retry(uuid), ferry.queue_cancel(uuid) -- not available until the queue engine lands
+ *     ferry.batch_start(name), ferry.batch_stop(name),   -- as POST /1.0/batches/NAME/:start, :stop
+ *     ferry.queue_retry(uuid), ferry.queue_cancel(uuid)  -- as POST /1.0/queue/UUID/:retry, :cancel
  *
  * Each run's outcome is recorded in the hook's "runs" (db/hook.h).  The
  * changes actions make become lifecycle events with the requestor
@@ -35,6 +35,7 @@
 
 struct db;
 struct hooks;
+struct target_identity;
 
 /* The limits of one run: more time than placement, for webhooks. */
 #define HOOKS_TIME_MAX_MS 10000
@@ -44,9 +45,13 @@ struct hooks;
 #define HOOKS_QUEUE_MAX 1000
 #define HOOKS_CHAIN_MAX 4
 
-/* Start the hook thread; it opens db_path for itself.  wake(userdata) is called from it. */
-int hooks_new(const char *db_path, void (*wake)(void *userdata), void *userdata, struct hooks **ret,
-              struct ferry_error *err);
+/*
+ * Start the hook thread; it opens db_path for itself.  wake(userdata) is
+ * called from it.  identity (borrowed, outlives the hooks) is ferry's
+ * towards targets, for the queue actions.
+ */
+int hooks_new(const char *db_path, const struct target_identity *identity, void (*wake)(void *userdata),
+              void *userdata, struct hooks **ret, struct ferry_error *err);
 /* Finish the running hook, drop the queued runs, stop the thread.  NULL is fine. */
 void hooks_free(struct hooks *h);
 DEFINE_CLEANUP_FUNC(struct hooks, hooks_free);

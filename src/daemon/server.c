@@ -1052,6 +1052,7 @@ int server_run(struct server *s, struct ferry_error *err)
                 api_operations_dispatch(s->daemon);
                 api_targets_dispatch(s->daemon);
                 api_hooks_dispatch(s->daemon);
+                daemon_dispatch_posted(s->daemon);
                 if (s->waiters)
                         server_answer_waiters(s);
         }
