@@ -87,8 +87,10 @@ static int queue_action(struct cli *cli, const char *uuid, const char *action, c
         message = format_sanitize(json_string_value(json_object_get(entry, "status_message")) ?: "");
         if (!name || !status || !message)
                 return log_error_errno(ENOMEM, "Out of memory");
-        printf("Queue entry of %s %s: %s%s%s\n", name, done, status, *message ? ": " : "",
-               streq(message, status) ? "" : message);
+        if (*message && !streq(message, status))
+                printf("Queue entry of %s %s: %s: %s\n", name, done, status, message);
+        else
+                printf("Queue entry of %s %s: %s\n", name, done, status);
         return 0;
 }
 

@@ -499,7 +499,8 @@ int queue_control_settle(const struct queue_control *qc, const char *name, struc
         r = db_batch_get(qc->db, name, &batch, err);
         if (r < 0)
                 return r;
-        if (batch_status_of(batch) != BATCH_RUNNING)
+        /* An Error batch settles again: canceling its failed entries finishes it. */
+        if (batch_status_of(batch) != BATCH_RUNNING && batch_status_of(batch) != BATCH_ERROR)
                 return 0;
         r = db_queue_list(qc->db, name, &entries, err);
         if (r < 0)
@@ -510,7 +511,7 @@ int queue_control_settle(const struct queue_control *qc, const char *name, struc
         json_array_foreach(entries, i, entry)
                 statuses[i] = entry_status_of(entry);
         next = batch_status_settle(statuses, json_array_size(entries));
-        if (next == BATCH_RUNNING)
+        if (next == BATCH_RUNNING || next == batch_status_of(batch))
                 return 0;
         r = batch_set_status(qc->db, name, batch, next, err);
         if (r < 0)

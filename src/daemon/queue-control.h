@@ -30,9 +30,10 @@
  *   cancel  anything but Finished and Canceled -> Canceled; what ferry
  *           created on the target is removed.  Event: queue-canceled.
  *
- * After retry and cancel the batch settles (model/queue.h): once every
- * entry has settled a Running batch becomes Finished (event
- * batch-finished) or Error (event batch-error).
+ * After start, retry and cancel the batch settles (model/queue.h): once
+ * every entry has settled a Running batch becomes Finished (event
+ * batch-finished) or Error (event batch-error); an Error batch whose
+ * failed entries were all canceled becomes Finished.
  *
  * Results (*ret, the operation's metadata):
  *   start:  {"batch": "w", "queued": 3, "waiting": 2, "blocked": 1,
@@ -68,8 +69,8 @@ int queue_control_cancel(const struct queue_control *qc, const char *instance_uu
                          struct ferry_error *err);
 
 /*
- * Settle batch name: a Running batch whose entries have all settled
- * becomes Finished or Error (with its event).  For the engine and the
+ * Settle batch name: a Running (or Error) batch whose entries have all
+ * settled becomes Finished or Error (with its event).  For the engine and the
  * actions above; call inside or outside a transaction.
  */
 int queue_control_settle(const struct queue_control *qc, const char *name, struct ferry_error *err);

@@ -210,16 +210,27 @@ static void test_an_override_a_hook_makes_goes_through_validation(void **state)
                             "and 4096");
 }
 
-static void test_queue_actions_say_they_are_not_available_yet(void **state)
+static void test_queue_actions_make_the_api_checks(void **state)
 {
         struct ferryd_fixture *f = *state;
 
-        add_hook(f->socket_path, "next", "[\"batch-created\"]",
-                 "function on_event(event)\n  ferry.batch_start('wave2')\nend\n");
+        add_hook(f->socket_path, "stopper", "[\"batch-created\"]",
+                 "function on_event(event)\n  ferry.batch_stop('wave1')\nend\n");
         add_batch(f->socket_path, "wave1");
-        assert_last_failure(f->socket_path, "next",
-                            "Scriptlet 'next' failed at line 2: batch_start: ferry.batch_start is not available "
-                            "until the queue engine lands");
+        assert_last_failure(f->socket_path, "stopper",
+                            "Scriptlet 'stopper' failed at line 2: batch_stop: Batch 'wave1' is Defined: only a "
+                            "Running batch can be stopped");
+}
+
+static void test_a_queue_action_needs_a_string(void **state)
+{
+        struct ferryd_fixture *f = *state;
+
+        add_hook(f->socket_path, "retry", "[\"batch-created\"]",
+                 "function on_event(event)\n  ferry.queue_retry(42)\nend\n");
+        add_batch(f->socket_path, "wave1");
+        assert_last_failure(f->socket_path, "retry",
+                            "Scriptlet 'retry' failed at line 2: queue_retry: The instance UUID must be a string");
 }
 
 static void test_a_hook_does_not_run_for_its_own_changes(void **state)
@@ -437,20 +448,29 @@ static void test_shipped_next_batch_hook_starts_the_next_wave(void **state)
 {
         struct ferryd_fixture *f = *state;
         _cleanup_free_ char *src = shipped("next-batch.lua", "{next = {pilot = 'wave1'}}");
-        _cleanup_json_ json_t *h = NULL;
+        _cleanup_json_ json_t *h = NULL, *wave8 = NULL, *entry = NULL;
         struct api_answer a = {};
 
-        /* No batch-finished event before the queue engine: a delete stands in for it. */
+        /* The hook reads only the batch from the event: a delete triggers it
+         * here; test-ferryd-queue drives it with a real batch-finished. */
         add_hook(f->socket_path, "next", "[\"batch-deleted\"]", src);
         add_batch(f->socket_path, "wave7");
+        add_batch(f->socket_path, "wave8");
         api_expect(f->socket_path, "DELETE", "/1.0/batches/wave7", NULL, 200, &a);
         api_answer_done(&a);
         h = wait_runs(f->socket_path, "next", 1);
         assert_string_equal(field(json_array_get(json_object_get(last_run(h), "log"), 0), "message"),
                             "Batch wave7 finished: starting wave8");
-        assert_string_equal(field(last_run(h), "error"),
-                            "Scriptlet 'next' failed at line 27: batch_start: ferry.batch_start is not available until "
-                            "the queue engine lands");
+        assert_string_equal(field(last_run(h), "status"), "Success");
+
+        /* Started through the API's path: web01 is queued elsewhere, db01 is blocked by its unknown OS. */
+        wave8 = json_deep_copy(api_expect(f->socket_path, "GET", "/1.0/batches/wave8", NULL, 200, &a));
+        api_answer_done(&a);
+        assert_string_equal(field(wave8, "status"), "Error");
+        entry = json_deep_copy(api_expect(f->socket_path, "GET", "/1.0/queue/" SEED_DB01, NULL, 200, &a));
+        api_answer_done(&a);
+        assert_string_equal(field(entry, "batch"), "wave8");
+        assert_string_equal(field(entry, "status"), "Blocked");
 }
 
 static void test_shipped_webhook_hook_posts_the_failure(void **state)
@@ -537,7 +557,8 @@ int main(void)
                 T(test_saving_a_hook_checks_its_script_and_events),
                 T(test_a_hook_overrides_an_instance_when_a_batch_is_created),
                 T(test_an_override_a_hook_makes_goes_through_validation),
-                T(test_queue_actions_say_they_are_not_available_yet),
+                T(test_queue_actions_make_the_api_checks),
+                T(test_a_queue_action_needs_a_string),
                 T(test_a_hook_does_not_run_for_its_own_changes),
                 T(test_a_hostile_hook_fails_while_ferryd_serves),
                 T(test_a_disabled_hook_does_not_run),
