@@ -10,6 +10,7 @@
 #include "common/strbuf.h"
 #include "daemon/api-filter.h"
 #include "daemon/queue-control.h"
+#include "daemon/queue-target.h"
 #include "db/batch.h"
 #include "db/db.h"
 #include "db/instance.h"
@@ -194,15 +195,21 @@ static int placing_load(struct db *db, const json_t *batch, struct placing *p, j
 
 /* --- removing what ferry created on a target --------------------------------------------- */
 
+/* Only what the entry records: an entry that never got past Waiting made nothing. */
 static int entry_remove_created(const struct queue_control *qc, const json_t *entry, struct ferry_error *err)
 {
         const json_t *created = json_object_get(entry, "created");
+        int r;
 
-        (void) qc;
         if (!json_is_object(created) || json_object_size(created) == 0)
                 return 0;
-        return ferry_error_set(err, -EOPNOTSUPP, "Cannot remove what ferry created on the target for '%s' yet",
-                               entry_name(entry));
+        if (!qc->identity)
+                return ferry_error_set(err, -EINVAL, "Cannot reach targets to remove what ferry created for '%s'",
+                                       entry_name(entry));
+        r = queue_target_remove(qc->db, qc->identity, entry, created, err);
+        if (r < 0)
+                return ferry_error_prefix(err, "Cannot remove what ferry created for '%s'", entry_name(entry));
+        return 0;
 }
 
 /* --- start --------------------------------------------------------------------------------- */

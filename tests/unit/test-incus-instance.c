@@ -336,6 +336,44 @@ static void test_ferry_config_becomes_user_ferry_keys(void **state)
         assert_refused(&s, "Instance 'web01': config key 'port' is not a string");
 }
 
+static void test_extra_config_is_set_as_given_over_the_computed_keys(void **state)
+{
+        struct incus_vm_spec s = base();
+        _cleanup_json_ json_t *extra = json_pack("{s:s, s:s}", "user.owner", "team-web", "limits.cpu", "4");
+        _cleanup_json_ json_t *v = NULL;
+
+        (void) state;
+        s.extra_config = extra;
+        v = payload(&s);
+        assert_string_equal(config(v, "user.owner"), "team-web");
+        assert_string_equal(config(v, "limits.cpu"), "4");
+        /* What it does not name stays as computed. */
+        assert_string_equal(config(v, "limits.memory"), "4GiB");
+}
+
+static void test_extra_config_that_is_not_a_string_is_refused(void **state)
+{
+        struct incus_vm_spec s = base();
+        _cleanup_json_ json_t *extra = json_pack("{s:b}", "boot.autostart", 1);
+
+        (void) state;
+        s.extra_config = extra;
+        assert_refused(&s, "Instance 'web01': config key 'boot.autostart' is not a string");
+}
+
+static void test_extra_config_cannot_set_ferry_or_volatile_keys(void **state)
+{
+        struct incus_vm_spec s = base();
+        _cleanup_json_ json_t *ferry = json_pack("{s:s}", "user.ferry.token", "stolen");
+        _cleanup_json_ json_t *vol = json_pack("{s:s}", "volatile.uuid", UUID);
+
+        (void) state;
+        s.extra_config = ferry;
+        assert_refused(&s, "Instance 'web01': config key 'user.ferry.token' is ferry's own and cannot be set");
+        s.extra_config = vol;
+        assert_refused(&s, "Instance 'web01': config key 'volatile.uuid' is ferry's own and cannot be set");
+}
+
 static void test_worker_volume_boots_before_the_root_disk(void **state)
 {
         struct incus_vm_spec s = base();
@@ -409,6 +447,9 @@ int main(void)
                 cmocka_unit_test(test_tpm_os_and_profiles_are_carried),
                 cmocka_unit_test(test_empty_profile_list_means_no_profiles),
                 cmocka_unit_test(test_ferry_config_becomes_user_ferry_keys),
+                cmocka_unit_test(test_extra_config_is_set_as_given_over_the_computed_keys),
+                cmocka_unit_test(test_extra_config_that_is_not_a_string_is_refused),
+                cmocka_unit_test(test_extra_config_cannot_set_ferry_or_volatile_keys),
                 cmocka_unit_test(test_worker_volume_boots_before_the_root_disk),
                 cmocka_unit_test(test_missing_parts_are_refused_by_name),
                 cmocka_unit_test(test_nictype_names_round_trip),

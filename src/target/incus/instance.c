@@ -200,6 +200,18 @@ static int build_config(const struct incus_vm_spec *spec, json_t *config, struct
                 if (!full || set_str(config, full, json_string_value(value), err) < 0)
                         return oom(err);
         }
+
+        json_object_foreach((json_t *) spec->extra_config, key, value) {
+                if (!json_is_string(value))
+                        return ferry_error_set(err, -EINVAL, "Instance '%s': config key '%s' is not a string",
+                                               spec->name, key);
+                if (startswith(key, "user.ferry.") || startswith(key, "volatile."))
+                        return ferry_error_set(err, -EINVAL,
+                                               "Instance '%s': config key '%s' is ferry's own and cannot be set",
+                                               spec->name, key);
+                if (set_str(config, key, json_string_value(value), err) < 0)
+                        return -ENOMEM;
+        }
         return 0;
 }
 
@@ -337,7 +349,8 @@ int incus_vm_create(struct incus_client *c, const char *project, const char *tar
 
                 if (d->size == 0)
                         continue;
-                r = incus_volume_create_block(c, project, d->pool ? d->pool : spec->pool, d->volume, d->size, err);
+                r = incus_volume_create_block_config(c, project, d->pool ? d->pool : spec->pool, d->volume, d->size,
+                                                     spec->volume_config, err);
                 if (r < 0) {
                         ferry_error_prefix(err, "Cannot create volume '%s' for instance '%s'", d->volume, spec->name);
                         goto undo;

@@ -18,7 +18,7 @@
  *   - config: limits.cpu, limits.memory, security.secureboot,
  *     security.csm (legacy BIOS boot: secure boot off), volatile.uuid (the
  *     source VM's UUID), image.os/image.release, user.ferry.<key> for the
- *     worker's settings;
+ *     worker's settings, then extra_config (a placement's keys) over them;
  *   - a TPM device when the source had one;
  *   - the worker volume, if any, as device "ferry-worker" with a boot
  *     priority above the root disk's.
@@ -86,6 +86,13 @@ struct incus_vm_spec {
         const char *os_release;         /* image.release, NULL: none */
         const char *const *profiles;    /* NULL-terminated; NULL: Incus's default */
         const json_t *ferry_config;     /* {"key": "value"} → user.ferry.key; NULL: none */
+        /* {"key": "value"} set as given, over the keys above (a placement's
+         * limits.cpu wins over cpus); user.ferry.* and volatile.* are
+         * refused: they are ferry's.  NULL: none. */
+        const json_t *extra_config;
+        /* Config of the volumes incus_vm_create() makes ({"user.k": "v"}),
+         * so that they can be recognised later; NULL: none. */
+        const json_t *volume_config;
         const char *worker_volume;      /* NULL: no worker attached */
         const char *worker_pool;        /* NULL: the root disk's pool */
 };
@@ -101,7 +108,8 @@ struct incus_vm_spec {
  *   'x': a macvlan NIC carries one VLAN, not '10,20'", "NIC 'eth0' of
  *   instance 'x' has an invalid MAC address 'zz'", "Disk 'd' of instance
  *   'x' has no volume", "Instance 'x' has two devices named 'd'",
- *   "Instance 'x': config key 'k' is not a string".
+ *   "Instance 'x': config key 'k' is not a string", "Instance 'x': config
+ *   key 'user.ferry.k' is ferry's own and cannot be set".
  */
 int incus_vm_payload(const struct incus_vm_spec *spec, json_t **ret, struct ferry_error *err);
 

@@ -32,14 +32,25 @@ static char *volume_path(const char *pool, const char *name, const char *suffix)
 int incus_volume_create_block(struct incus_client *c, const char *project, const char *pool, const char *name,
                               uint64_t size, struct ferry_error *err)
 {
+        return incus_volume_create_block_config(c, project, pool, name, size, NULL, err);
+}
+
+int incus_volume_create_block_config(struct incus_client *c, const char *project, const char *pool,
+                                     const char *name, uint64_t size, const json_t *config,
+                                     struct ferry_error *err)
+{
         _cleanup_free_ char *path = volume_path(pool, NULL, NULL);
         _cleanup_json_ json_t *body = NULL;
         char size_text[32];
+        json_t *conf;
 
         snprintf(size_text, sizeof(size_text), "%" PRIu64 "B", size);
         body = json_pack("{s:s, s:s, s:s, s:{s:s}}", "name", name, "type", "custom", "content_type", "block", "config",
                          "size", size_text);
         if (!path || !body)
+                return oom(err);
+        conf = json_object_get(body, "config");
+        if (config && json_object_update_missing(conf, (json_t *) config) < 0)
                 return oom(err);
         return incus_call_wait(c, &(struct incus_request) { .method = "POST", .path = path, .project = project, .body = body },
                                120, NULL, NULL, err);

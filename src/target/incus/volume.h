@@ -40,6 +40,12 @@
 int incus_volume_create_block(struct incus_client *c, const char *project, const char *pool, const char *name,
                               uint64_t size, struct ferry_error *err);
 
+/* The same with config keys ({"user.k": "v"}, string values) set on the
+ * new volume from the start; NULL: none. */
+int incus_volume_create_block_config(struct incus_client *c, const char *project, const char *pool,
+                                     const char *name, uint64_t size, const json_t *config,
+                                     struct ferry_error *err);
+
 /* Delete a custom volume; -ENOENT "Storage pool volume not found" if absent. */
 int incus_volume_delete(struct incus_client *c, const char *project, const char *pool, const char *name,
                         struct ferry_error *err);
