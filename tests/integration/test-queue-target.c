@@ -19,7 +19,10 @@
 
 #include "common/json.h"
 #include "common/strbuf.h"
+#include "daemon/queue-control.h"
 #include "daemon/queue-target.h"
+#include "db/batch.h"
+#include "db/queue.h"
 #include "daemon/targets.h"
 #include "db/instance.h"
 #include "db/network.h"
@@ -354,6 +357,78 @@ static void test_an_unreachable_target_says_so(void **state)
                 fail_msg("%s", err.message);
 }
 
+/* Store the entry, with what it created, as an Error entry of a Stopped batch wave1. */
+static void store_failed_entry(struct fixture *f)
+{
+        _cleanup_json_ json_t *batch = from("{\"name\": \"wave1\", \"include_expression\": \"true\", "
+                                            "\"status\": \"Stopped\"}");
+
+        OK(db_batch_create(f->db, batch, &err_));
+        json_object_set_new(f->entry, "status", json_string("Error"));
+        json_object_set_new(f->entry, "name", json_string("qt web01"));
+        json_object_set_new(f->entry, "created", record());
+        OK(db_queue_create(f->db, f->entry, &err_));
+}
+
+static void test_cancel_removes_what_the_entry_created(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_json_ json_t *events = json_array(), *entry = NULL, *stored = NULL;
+        struct queue_control qc = { .db = f->db, .identity = &f->id, .events = events };
+        struct ferry_error err = {};
+
+        make_container(f, true);
+        make_volume(f, true);
+        store_failed_entry(f);
+        if (queue_control_cancel(&qc, UUID, &entry, &err) < 0)
+                fail_msg("%s", err.message);
+        assert_false(instance_exists(f));
+        assert_false(volume_exists(f));
+        OK(db_queue_get(f->db, UUID, &stored, &err_));
+        assert_string_equal(json_string_value(json_object_get(stored, "status")), "Canceled");
+        assert_null(json_object_get(stored, "created"));
+        assert_string_equal(json_string_value(json_object_get(json_array_get(events, 0), "action")), "queue-canceled");
+}
+
+static void test_reset_removes_what_entries_created_and_keeps_what_is_not_ferrys(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_json_ json_t *events = json_array(), *result = NULL, *entries = NULL;
+        struct queue_control qc = { .db = f->db, .identity = &f->id, .events = events };
+        struct ferry_error err = {};
+
+        make_container(f, false);
+        make_volume(f, true);
+        store_failed_entry(f);
+        if (queue_control_batch_reset(&qc, "wave1", &result, &err) < 0)
+                fail_msg("%s", err.message);
+        assert_int_equal(json_integer_value(json_object_get(result, "removed")), 1);
+        assert_true(instance_exists(f));
+        assert_false(volume_exists(f));
+        OK(db_queue_list(f->db, "wave1", &entries, &err_));
+        assert_int_equal(json_array_size(entries), 0);
+}
+
+static void test_cancel_keeps_the_entry_when_the_target_cannot_be_reached(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_json_ json_t *events = json_array(), *entry = NULL, *stored = NULL;
+        struct queue_control qc = { .db = f->db, .identity = &f->id, .events = events };
+        struct ferry_error err = {};
+
+        json_object_set_new(json_object_get(f->entry, "placement"), "target", json_string("dead"));
+        store_failed_entry(f);
+        json_object_set_new(json_object_get(f->entry, "created"), "target", json_string("dead"));
+        OK(db_queue_update(f->db, UUID, f->entry, &err_));
+        assert_true(queue_control_cancel(&qc, UUID, &entry, &err) < 0);
+        if (!startswith(err.message, "Cannot remove what ferry created for 'qt web01': Cannot reach target 'dead'"))
+                fail_msg("%s", err.message);
+        OK(db_queue_get(f->db, UUID, &stored, &err_));
+        assert_string_equal(json_string_value(json_object_get(stored, "status")), "Error");
+        assert_non_null(json_object_get(stored, "created"));
+        assert_int_equal(json_array_size(events), 0);
+}
+
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -369,6 +444,9 @@ int main(void)
                 TEST(test_remove_leaves_what_is_not_ferrys),
                 TEST(test_a_missing_target_is_named),
                 TEST(test_an_unreachable_target_says_so),
+                TEST(test_cancel_removes_what_the_entry_created),
+                TEST(test_reset_removes_what_entries_created_and_keeps_what_is_not_ferrys),
+                TEST(test_cancel_keeps_the_entry_when_the_target_cannot_be_reached),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
