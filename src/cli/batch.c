@@ -282,18 +282,25 @@ static void print_instance_reason(const char *what, const json_t *item, const ch
                 printf("  %s %s: %s\n", what, name, reason);
 }
 
+/* POST /1.0/batches/NAME/<action> and wait: *ret_metadata its result. */
+static int batch_action(struct cli *cli, const char *name, const char *action, json_t **ret_metadata)
+{
+        _cleanup_free_ char *path = cli_path("/1.0/batches", name, action);
+
+        if (!path)
+                return log_error_errno(ENOMEM, "Out of memory");
+        return cli_run_operation(cli, path, ret_metadata);
+}
+
 static int batch_start(struct cli *cli, int argc, char *argv[])
 {
-        _cleanup_free_ char *path = cli_path("/1.0/batches", argv[1], "/:start");
         _cleanup_json_ json_t *md = NULL;
         const json_t *item;
         size_t i;
         int r;
 
         (void) argc;
-        if (!path)
-                return log_error_errno(ENOMEM, "Out of memory");
-        r = cli_run_operation(cli, path, &md);
+        r = batch_action(cli, argv[1], "/:start", &md);
         if (r < 0)
                 return r;
         if (!json_object_get(md, "queued")) {
@@ -313,14 +320,11 @@ static int batch_start(struct cli *cli, int argc, char *argv[])
 
 static int batch_stop(struct cli *cli, int argc, char *argv[])
 {
-        _cleanup_free_ char *path = cli_path("/1.0/batches", argv[1], "/:stop");
         _cleanup_json_ json_t *md = NULL;
         int r;
 
         (void) argc;
-        if (!path)
-                return log_error_errno(ENOMEM, "Out of memory");
-        r = cli_run_operation(cli, path, &md);
+        r = batch_action(cli, argv[1], "/:stop", &md);
         if (r < 0)
                 return r;
         printf("Batch %s stopped: no new migration step starts until 'ferry batch start %s'\n", argv[1], argv[1]);
@@ -329,14 +333,11 @@ static int batch_stop(struct cli *cli, int argc, char *argv[])
 
 static int batch_reset(struct cli *cli, int argc, char *argv[])
 {
-        _cleanup_free_ char *path = cli_path("/1.0/batches", argv[1], "/:reset");
         _cleanup_json_ json_t *md = NULL;
         int r;
 
         (void) argc;
-        if (!path)
-                return log_error_errno(ENOMEM, "Out of memory");
-        r = cli_run_operation(cli, path, &md);
+        r = batch_action(cli, argv[1], "/:reset", &md);
         if (r < 0)
                 return r;
         printf("Batch %s reset to Defined: %lld queue entries removed, %lld finished kept\n", argv[1],

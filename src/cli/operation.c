@@ -34,17 +34,17 @@ int cli_operation_wait(struct client *c, const char *id, json_t **ret_op, struct
         }
 }
 
-int cli_run_operation(struct cli *cli, const char *path, json_t **ret_metadata)
+/*
+ * POST path with {} and return the id (free() it) of the operation ferryd
+ * started, in *ret_id; what (e.g. "sync") names it in errors.  Errors are logged.
+ */
+static int cli_operation_start(struct client *c, const char *path, const char *what, char **ret_id)
 {
-        _cleanup_client_ struct client *c = NULL;
-        _cleanup_json_ json_t *envelope = NULL, *op = NULL;
+        _cleanup_json_ json_t *envelope = NULL;
         struct ferry_error err = {};
         const char *id;
         int r;
 
-        r = cli_connect(cli, &c);
-        if (r < 0)
-                return r;
         r = client_request_envelope(c, "POST", path, "{}", 2, &envelope, &err);
         if (r < 0)
                 return cli_log_error(&err);
@@ -53,11 +53,29 @@ int cli_run_operation(struct cli *cli, const char *path, json_t **ret_metadata)
 
                 r = client_envelope_metadata(envelope, "POST", path, &md, &err);
                 json_decref(md);
-                return r < 0 ? cli_log_error(&err) : log_error_errno(EBADMSG, "ferryd answered %s without an operation", path);
+                return r < 0 ? cli_log_error(&err) : log_error_errno(EBADMSG, "ferryd started no %s", what);
         }
         id = json_string_value(json_object_get(json_object_get(envelope, "metadata"), "id"));
         if (!id)
-                return log_error_errno(EBADMSG, "ferryd started an operation without an id");
+                return log_error_errno(EBADMSG, "ferryd started a %s without an operation id", what);
+        *ret_id = strdup(id);
+        return *ret_id ? 0 : log_error_errno(ENOMEM, "Out of memory");
+}
+
+int cli_run_operation(struct cli *cli, const char *path, json_t **ret_metadata)
+{
+        _cleanup_client_ struct client *c = NULL;
+        _cleanup_json_ json_t *op = NULL;
+        _cleanup_free_ char *id = NULL;
+        struct ferry_error err = {};
+        int r;
+
+        r = cli_connect(cli, &c);
+        if (r < 0)
+                return r;
+        r = cli_operation_start(c, path, "operation", &id);
+        if (r < 0)
+                return r;
         r = cli_operation_wait(c, id, &op, &err);
         if (r < 0)
                 return cli_log_error(&err);
@@ -104,10 +122,9 @@ static int cli_sync_report(struct client *c, const struct cli_sync_kind *kind, c
 int cli_sync(struct cli *cli, const struct cli_sync_kind *kind, const char *name)
 {
         _cleanup_client_ struct client *c = NULL;
-        _cleanup_json_ json_t *envelope = NULL, *op = NULL;
-        _cleanup_free_ char *path = cli_path(kind->collection, name, "/sync");
+        _cleanup_json_ json_t *op = NULL;
+        _cleanup_free_ char *path = cli_path(kind->collection, name, "/sync"), *id = NULL;
         struct ferry_error err = {};
-        const char *id;
         int r;
 
         if (!path)
@@ -116,19 +133,9 @@ int cli_sync(struct cli *cli, const struct cli_sync_kind *kind, const char *name
         if (r < 0)
                 return r;
         /* A sync takes no parameters. */
-        r = client_request_envelope(c, "POST", path, "{}", 2, &envelope, &err);
+        r = cli_operation_start(c, path, "sync", &id);
         if (r < 0)
-                return cli_log_error(&err);
-        if (!streq_ptr(json_string_value(json_object_get(envelope, "type")), "async")) {
-                json_t *md = NULL;
-
-                r = client_envelope_metadata(envelope, "POST", path, &md, &err);
-                json_decref(md);
-                return r < 0 ? cli_log_error(&err) : log_error_errno(EBADMSG, "ferryd started no sync");
-        }
-        id = json_string_value(json_object_get(json_object_get(envelope, "metadata"), "id"));
-        if (!id)
-                return log_error_errno(EBADMSG, "ferryd started a sync without an operation id");
+                return r;
         if (cli_args_has(cli->args, "no-wait")) {
                 printf("Sync of %s %s started: /1.0/operations/%s\n", kind->what, name, id);
                 return 0;

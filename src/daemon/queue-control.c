@@ -529,6 +529,35 @@ int queue_control_settle(const struct queue_control *qc, const char *name, struc
         return 0;
 }
 
+/*
+ * Store entry in one transaction with what follows from it: its batch
+ * (when rerun is set, the stored batch object) Running again, and the
+ * batch settled.  The events of a rolled back change are dropped.
+ */
+static int entry_store(const struct queue_control *qc, const char *instance_uuid, const json_t *entry, json_t *rerun,
+                       struct ferry_error *err)
+{
+        const char *batch_name = json_string_value(json_object_get(entry, "batch"));
+        size_t n_events = json_array_size(qc->events);
+        int r;
+
+        r = db_begin(qc->db, err);
+        if (r < 0)
+                return r;
+        r = db_queue_update(qc->db, instance_uuid, entry, err);
+        if (r >= 0 && rerun)
+                r = batch_set_status(qc->db, batch_name, rerun, BATCH_RUNNING, err);
+        if (r >= 0)
+                r = queue_control_settle(qc, batch_name, err);
+        if (r < 0)
+                db_rollback(qc->db);
+        else
+                r = db_commit(qc->db, err);
+        if (r < 0)
+                events_truncate(qc, n_events);
+        return r;
+}
+
 int queue_control_retry(const struct queue_control *qc, const char *instance_uuid, json_t **ret,
                         struct ferry_error *err)
 {
@@ -536,7 +565,6 @@ int queue_control_retry(const struct queue_control *qc, const char *instance_uui
         const char *batch_name;
         enum batch_status bs;
         struct placing p;
-        size_t n_events;
         int r;
 
         r = db_queue_get(qc->db, instance_uuid, &entry, err);
@@ -561,23 +589,9 @@ int queue_control_retry(const struct queue_control *qc, const char *instance_uui
                 return r;
 
         bs = batch_status_of(batch);
-        n_events = json_array_size(qc->events);
-        r = db_begin(qc->db, err);
+        r = entry_store(qc, instance_uuid, entry, bs == BATCH_FINISHED || bs == BATCH_ERROR ? batch : NULL, err);
         if (r < 0)
                 return r;
-        r = db_queue_update(qc->db, instance_uuid, entry, err);
-        if (r >= 0 && (bs == BATCH_FINISHED || bs == BATCH_ERROR))
-                r = batch_set_status(qc->db, batch_name, batch, BATCH_RUNNING, err);
-        if (r >= 0)
-                r = queue_control_settle(qc, batch_name, err);
-        if (r < 0)
-                db_rollback(qc->db);
-        else
-                r = db_commit(qc->db, err);
-        if (r < 0) {
-                events_truncate(qc, n_events);
-                return r;
-        }
         if (add_entry_event(qc, "queue-retried", entry) < 0 ||
             ((bs == BATCH_FINISHED || bs == BATCH_ERROR) &&
              add_batch_event(qc, "batch-started", batch_name, json_pack("{s:s}", "retried", instance_uuid)) < 0))
@@ -591,8 +605,6 @@ int queue_control_cancel(const struct queue_control *qc, const char *instance_uu
 {
         _cleanup_json_ json_t *entry = NULL;
         _cleanup_json_ json_t *history = NULL;
-        const char *batch_name;
-        size_t n_events;
         int r;
 
         r = db_queue_get(qc->db, instance_uuid, &entry, err);
@@ -614,22 +626,9 @@ int queue_control_cancel(const struct queue_control *qc, const char *instance_uu
                 return oom(err);
         json_object_del(entry, "created");
 
-        batch_name = json_string_value(json_object_get(entry, "batch"));
-        n_events = json_array_size(qc->events);
-        r = db_begin(qc->db, err);
+        r = entry_store(qc, instance_uuid, entry, NULL, err);
         if (r < 0)
                 return r;
-        r = db_queue_update(qc->db, instance_uuid, entry, err);
-        if (r >= 0)
-                r = queue_control_settle(qc, batch_name, err);
-        if (r < 0)
-                db_rollback(qc->db);
-        else
-                r = db_commit(qc->db, err);
-        if (r < 0) {
-                events_truncate(qc, n_events);
-                return r;
-        }
         if (add_entry_event(qc, "queue-canceled", entry) < 0)
                 return oom(err);
         *ret = TAKE_PTR(entry);
