@@ -27,7 +27,8 @@ static const char *relative(const char *path)
 int guest_fs_open(int root_fd, const char *path, int flags, mode_t mode)
 {
         struct open_how how = {
-                .flags = (uint64_t) (flags | O_CLOEXEC | O_NOCTTY),
+                /* openat2() refuses O_NOCTTY with O_PATH. */
+                .flags = (uint64_t) (flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY)),
                 .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
         };
