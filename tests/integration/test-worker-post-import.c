@@ -151,7 +151,7 @@ static int teardown(void **state)
 
 static void run_ok(char *const argv[])
 {
-        _cleanup_free_ char *out = proc_run_stdout(0, argv);
+        free(proc_run_stdout(0, argv));
 }
 
 static void shell_ok(const char *command)
