@@ -10,6 +10,12 @@
 static const char *const worker_command_type_table[_WORKER_COMMAND_TYPE_MAX] = {
         [WORKER_COMMAND_IMPORT] = "import",
         [WORKER_COMMAND_FINALIZE] = "finalize",
+        [WORKER_COMMAND_POST_IMPORT] = "post-import",
+};
+
+static const char *const worker_os_type_table[_WORKER_OS_TYPE_MAX] = {
+        [WORKER_OS_LINUX] = "linux",
+        [WORKER_OS_WINDOWS] = "windows",
 };
 
 static const char *const worker_import_mode_table[_WORKER_IMPORT_MODE_MAX] = {
@@ -36,6 +42,7 @@ static const char *const worker_update_status_table[_WORKER_UPDATE_STATUS_MAX] =
 DEFINE_STRING_TABLE(worker_command_type, enum worker_command_type, worker_command_type_table,
                     _WORKER_COMMAND_TYPE_MAX)
 DEFINE_STRING_TABLE(worker_import_mode, enum worker_import_mode, worker_import_mode_table, _WORKER_IMPORT_MODE_MAX)
+DEFINE_STRING_TABLE(worker_os_type, enum worker_os_type, worker_os_type_table, _WORKER_OS_TYPE_MAX)
 DEFINE_STRING_TABLE(worker_update_status, enum worker_update_status, worker_update_status_table,
                     _WORKER_UPDATE_STATUS_MAX)
 
@@ -54,6 +61,9 @@ void worker_command_free(struct worker_command *c)
                 free(c->disks[i].checkpoint);
         }
         free(c->disks);
+        for (size_t i = 0; i < c->n_nics; i++)
+                free(c->nics[i].hardware_address);
+        free(c->nics);
         free(c);
 }
 
@@ -142,11 +152,69 @@ static int parse_source_command(const json_t *v, char ***ret, struct ferry_error
         return 0;
 }
 
+/* Six pairs of hex digits separated by ':' (either case), written in lower case to ret. */
+static bool mac_address_normalize(const char *s, char ret[static 18])
+{
+        static const char hex[] = "0123456789abcdefABCDEF";
+
+        if (strlen(s) != 17)
+                return false;
+        for (size_t i = 0; i < 17; i++) {
+                if (i % 3 == 2 ? s[i] != ':' : !strchr(hex, s[i]))
+                        return false;
+                ret[i] = (char) (s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 'a' : s[i]);
+        }
+        ret[17] = '\0';
+        return true;
+}
+
+/* "nics": [{"hardware_address": "00:50:56:01:00:01"}], unique addresses. */
+static int parse_nics(struct worker_command *c, const json_t *nics, struct ferry_error *err)
+{
+        static const char *const fields[] = { "hardware_address", NULL };
+        const json_t *nic;
+        size_t i;
+
+        if (!json_is_array(nics))
+                return ferry_error_set(err, -EINVAL, "Field 'nics' must be an array");
+        if (json_array_size(nics) > WORKER_MAX_NICS)
+                return ferry_error_set(err, -ERANGE, "Field 'nics' lists more than %d NICs", WORKER_MAX_NICS);
+        c->nics = calloc(json_array_size(nics) ?: 1, sizeof(*c->nics));
+        if (!c->nics)
+                return ferry_error_set(err, -ENOMEM, "Out of memory");
+        json_array_foreach(nics, i, nic) {
+                const char *mac;
+                char normal[18];
+                int r;
+
+                if (!json_is_object(nic))
+                        return ferry_error_set(err, -EINVAL, "NIC %zu must be an object", i);
+                r = json_check_known_fields(nic, fields, NULL, err);
+                if (r >= 0)
+                        r = json_get_string(nic, "hardware_address", true, &mac, err);
+                if (r >= 0 && !mac_address_normalize(mac, normal))
+                        r = ferry_error_set(err, -EINVAL, "'hardware_address' '%s' is not a MAC address (00:50:56:01:00:01)",
+                                            mac);
+                if (r < 0)
+                        return ferry_error_prefix(err, "NIC %zu", i);
+                for (size_t j = 0; j < c->n_nics; j++)
+                        if (streq(c->nics[j].hardware_address, normal))
+                                return ferry_error_set(err, -EINVAL, "NICs %zu and %zu have the same address '%s'", j, i,
+                                                       normal);
+                c->nics[i].hardware_address = strdup(normal);
+                if (!c->nics[i].hardware_address)
+                        return ferry_error_set(err, -ENOMEM, "Out of memory");
+                c->n_nics++;
+        }
+        return 0;
+}
+
 static int parse_disk(const struct worker_command *c, const json_t *obj, struct worker_disk *d,
                       struct ferry_error *err)
 {
         static const char *const import_fields[] = { "name", "source", "source_command", "sink", "changes",
                                                      "checkpoint", NULL };
+        /* finalize and post-import */
         static const char *const finalize_fields[] = { "name", "sink", NULL };
         bool import = c->type == WORKER_COMMAND_IMPORT;
         const char *name, *source = NULL, *sink, *checkpoint = NULL;
@@ -222,10 +290,10 @@ static int parse_disk(const struct worker_command *c, const json_t *obj, struct 
 
 int worker_command_parse(const json_t *obj, bool need_id, struct worker_command **ret, struct ferry_error *err)
 {
-        static const char *const fields[] = { "id", "command", "mode", "sha256", "disks", NULL };
+        static const char *const fields[] = { "id", "command", "mode", "sha256", "os_type", "disks", "nics", NULL };
         _cleanup_worker_command_ struct worker_command *c = NULL;
-        const char *type, *mode = NULL;
-        json_t *disks;
+        const char *type, *mode = NULL, *os_type = NULL;
+        json_t *disks, *nics;
         int64_t id = 0;
         size_t i;
         int r;
@@ -253,7 +321,7 @@ int worker_command_parse(const json_t *obj, bool need_id, struct worker_command 
                 return r;
         c->type = worker_command_type_from_string(type);
         if ((int) c->type < 0)
-                return ferry_error_set(err, -EINVAL, "Unknown command '%s' (import, finalize)", type);
+                return ferry_error_set(err, -EINVAL, "Unknown command '%s' (import, finalize, post-import)", type);
 
         r = json_get_string(obj, "mode", c->type == WORKER_COMMAND_IMPORT, &mode, err);
         if (r < 0)
@@ -270,6 +338,26 @@ int worker_command_parse(const json_t *obj, bool need_id, struct worker_command 
                 return r;
         if (r > 0 && c->type != WORKER_COMMAND_FINALIZE)
                 return ferry_error_set(err, -EINVAL, "Field 'sha256' is only for finalize");
+
+        r = json_get_string(obj, "os_type", c->type == WORKER_COMMAND_POST_IMPORT, &os_type, err);
+        if (r < 0)
+                return r;
+        if (c->type == WORKER_COMMAND_POST_IMPORT) {
+                c->os_type = worker_os_type_from_string(os_type);
+                if ((int) c->os_type < 0)
+                        return ferry_error_set(err, -EINVAL, "Field 'os_type' must be 'linux' or 'windows', not '%s'",
+                                               os_type);
+        } else if (os_type)
+                return ferry_error_set(err, -EINVAL, "Field 'os_type' is only for post-import");
+
+        nics = json_object_get(obj, "nics");
+        if (nics && c->type != WORKER_COMMAND_POST_IMPORT)
+                return ferry_error_set(err, -EINVAL, "Field 'nics' is only for post-import");
+        if (nics) {
+                r = parse_nics(c, nics, err);
+                if (r < 0)
+                        return r;
+        }
 
         r = json_get_array(obj, "disks", true, &disks, err);
         if (r < 0)

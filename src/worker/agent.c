@@ -39,6 +39,7 @@
 #include "disk/sink.h"
 #include "model/worker-command.h"
 #include "worker/devincus.h"
+#include "worker/post-import.h"
 #include "worker/state.h"
 #include "worker/worker.h"
 
@@ -86,6 +87,7 @@ struct agent {
         struct agent_disk_progress *progress;   /* one per disk of cmd */
         size_t current;                 /* the disk being worked on */
         const char *verb;               /* "Importing", "Checksumming" */
+        const char *step;               /* post-import: what it is doing */
         uint64_t next_report;
         int fatal;                      /* a negative errno that must stop the agent */
         struct ferry_error fatal_err;
@@ -136,7 +138,8 @@ static void agent_help(void)
                "\n"
                "Run as ferry's worker inside a migrating VM: ask ferryd for commands, copy\n"
                "the VM's disks from their NBD sources (full, then changed blocks), report\n"
-               "progress, and finalize. A command the agent was running when it stopped or\n"
+               "progress, finalize, and fix the guest so that it boots in Incus (post-import:\n"
+               "needs root and loop devices). A command the agent was running when it stopped or\n"
                "crashed runs again when it starts, from the copy's checkpoints.\n"
                "\n"
                "The connection to ferryd comes from the options, else from the\n"
@@ -426,8 +429,12 @@ static int agent_fetch(struct agent *ag, json_t **ret, struct ferry_error *err)
 
 static json_t *agent_progress_json(const struct agent *ag)
 {
-        _cleanup_json_ json_t *list = json_array();
+        _cleanup_json_ json_t *list = NULL;
 
+        /* post-import moves no bytes: its progress is its message. */
+        if (ag->cmd->type == WORKER_COMMAND_POST_IMPORT)
+                return NULL;
+        list = json_array();
         if (!list)
                 return NULL;
         for (size_t i = 0; i < ag->cmd->n_disks; i++) {
@@ -447,6 +454,9 @@ static char *agent_progress_message(const struct agent *ag)
         const struct agent_disk_progress *p = &ag->progress[ag->current];
         char done[SIZE_FORMAT_MAX], total[SIZE_FORMAT_MAX], rate[SIZE_FORMAT_MAX];
         char *m;
+
+        if (ag->cmd->type == WORKER_COMMAND_POST_IMPORT)
+                return strdup(ag->step ?: "Post-import");
 
         size_format(p->done, done, sizeof done);
         size_format(p->total, total, sizeof total);
@@ -731,6 +741,24 @@ static int agent_finalize(struct agent *ag, json_t **ret_result, struct ferry_er
         return *ret_result ? 0 : ferry_error_set(err, -ENOMEM, "Out of memory");
 }
 
+/* ---- post-import ------------------------------------------------------- */
+
+static void agent_post_import_progress(const char *message, void *userdata)
+{
+        struct agent *ag = userdata;
+
+        ag->step = message;
+        agent_report_progress(ag);
+        ag->step = NULL;
+}
+
+static int agent_post_import(struct agent *ag, json_t **ret_result, struct ferry_error *err)
+{
+        return post_import_run(ag->cmd,
+                               &(struct post_import_options) { .progress = agent_post_import_progress, .userdata = ag },
+                               ret_result, err);
+}
+
 /* ---- running commands -------------------------------------------------- */
 
 /* Deliver the final update, retrying what may pass later.  0, or a fatal error. */
@@ -785,7 +813,19 @@ static int agent_run(struct agent *ag, const struct worker_command *c)
 
         log_info("Running command %" PRId64 ": %s of %zu disk%s", c->id, worker_command_type_to_string(c->type),
                  c->n_disks, c->n_disks == 1 ? "" : "s");
-        r = c->type == WORKER_COMMAND_IMPORT ? agent_import(ag, &result, &err) : agent_finalize(ag, &result, &err);
+        switch (c->type) {
+        case WORKER_COMMAND_IMPORT:
+                r = agent_import(ag, &result, &err);
+                break;
+        case WORKER_COMMAND_FINALIZE:
+                r = agent_finalize(ag, &result, &err);
+                break;
+        case WORKER_COMMAND_POST_IMPORT:
+                r = agent_post_import(ag, &result, &err);
+                break;
+        default:
+                r = ferry_error_set(&err, -EINVAL, "Unknown command type %d", (int) c->type);
+        }
 
         if (ag->fatal < 0) {
                 log_error("%s", ferry_error_message(&ag->fatal_err));
@@ -799,12 +839,14 @@ static int agent_run(struct agent *ag, const struct worker_command *c)
 
         if (r < 0) {
                 log_error("Command %" PRId64 " failed: %s", c->id, ferry_error_message(&err));
-                update = json_pack("{s:I, s:s, s:s, s:o?}", "id", (json_int_t) c->id, "status", "failed", "message",
-                                   ferry_error_message(&err), "progress", agent_progress_json(ag));
+                update = json_pack("{s:I, s:s, s:s, s:o?, s:O?}", "id", (json_int_t) c->id, "status", "failed",
+                                   "message", ferry_error_message(&err), "progress", agent_progress_json(ag), "result",
+                                   result);
         } else {
-                const char *what = c->type == WORKER_COMMAND_FINALIZE ? "Finalize"
-                                   : c->mode == WORKER_IMPORT_FULL  ? "Full import"
-                                                                    : "Delta import";
+                const char *what = c->type == WORKER_COMMAND_FINALIZE      ? "Finalize"
+                                   : c->type == WORKER_COMMAND_POST_IMPORT ? "Post-import"
+                                   : c->mode == WORKER_IMPORT_FULL         ? "Full import"
+                                                                           : "Delta import";
 
                 if (asprintf(&summary, "%s of %zu disk%s done", what, c->n_disks, c->n_disks == 1 ? "" : "s") < 0)
                         summary = NULL;

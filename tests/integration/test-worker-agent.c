@@ -782,7 +782,7 @@ static void test_queued_commands_are_validated_and_need_an_existing_entry(void *
 
         api_call(f->d->socket_path, "POST", "/1.0/queue/" SEED_WEB01 "/worker-commands",
                  "{\"command\": \"reboot\", \"disks\": []}", NULL, &a);
-        api_assert_error(&a, 400, "Unknown command 'reboot' (import, finalize)");
+        api_assert_error(&a, 400, "Unknown command 'reboot' (import, finalize, post-import)");
         api_answer_done(&a);
         api_call(f->d->socket_path, "POST", "/1.0/queue/" SEED_WEB01 "/worker-commands",
                  "{\"command\": \"import\", \"mode\": \"full\", \"disks\": [{\"name\": \"disk0\", \"source\": "

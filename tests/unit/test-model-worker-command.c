@@ -116,8 +116,8 @@ static void test_an_id_is_required_by_the_worker_and_refused_when_queued(_unused
 
 static void test_unknown_commands_modes_and_fields_are_named(_unused_ void **state)
 {
-        command_refused("{\"command\": \"post-import\", \"disks\": []}", false, -EINVAL,
-                        "Unknown command 'post-import' (import, finalize)");
+        command_refused("{\"command\": \"reboot\", \"disks\": []}", false, -EINVAL,
+                        "Unknown command 'reboot' (import, finalize, post-import)");
         command_refused("{\"command\": \"import\", \"mode\": \"warm\", \"disks\": []}", false, -EINVAL,
                         "Field 'mode' must be 'full' or 'delta', not 'warm'");
         command_refused("{\"command\": \"import\", \"disks\": []}", false, -EINVAL, "Missing required field 'mode'");
@@ -251,12 +251,82 @@ static void test_bad_updates_are_refused_naming_the_field(_unused_ void **state)
         update_refused(big, "Field 'message' is longer than 1024 bytes");
 }
 
+#define PI_DISK "\"disks\": [{\"name\": \"disk0\", \"sink\": \"/dev/sdb\"}]"
+
+static void test_post_import_takes_the_os_type_disks_and_nics(_unused_ void **state)
+{
+        _cleanup_worker_command_ struct worker_command *c = command_ok(
+                "{\"id\": 9, \"command\": \"post-import\", \"os_type\": \"linux\", " PI_DISK
+                ", \"nics\": [{\"hardware_address\": \"00:50:56:01:00:01\"}, {\"hardware_address\": "
+                "\"00:50:56:AB:cd:EF\"}]}",
+                true);
+
+        assert_int_equal(c->type, WORKER_COMMAND_POST_IMPORT);
+        assert_int_equal(c->os_type, WORKER_OS_LINUX);
+        assert_int_equal(c->n_disks, 1);
+        assert_string_equal(c->disks[0].sink, "/dev/sdb");
+        assert_int_equal(c->n_nics, 2);
+        assert_string_equal(c->nics[0].hardware_address, "00:50:56:01:00:01");
+        assert_string_equal(c->nics[1].hardware_address, "00:50:56:ab:cd:ef");
+}
+
+static void test_post_import_may_have_no_nics(_unused_ void **state)
+{
+        _cleanup_worker_command_ struct worker_command *c =
+                command_ok("{\"command\": \"post-import\", \"os_type\": \"windows\", " PI_DISK "}", false);
+
+        assert_int_equal(c->os_type, WORKER_OS_WINDOWS);
+        assert_int_equal(c->n_nics, 0);
+}
+
+static void test_post_import_fields_are_checked(_unused_ void **state)
+{
+        command_refused("{\"command\": \"post-import\", " PI_DISK "}", false, -EINVAL,
+                        "Missing required field 'os_type'");
+        command_refused("{\"command\": \"post-import\", \"os_type\": \"bsd\", " PI_DISK "}", false, -EINVAL,
+                        "Field 'os_type' must be 'linux' or 'windows', not 'bsd'");
+        command_refused("{\"command\": \"finalize\", \"os_type\": \"linux\", " PI_DISK "}", false, -EINVAL,
+                        "Field 'os_type' is only for post-import");
+        command_refused("{\"command\": \"finalize\", \"nics\": [], " PI_DISK "}", false, -EINVAL,
+                        "Field 'nics' is only for post-import");
+        command_refused("{\"command\": \"post-import\", \"os_type\": \"linux\", \"mode\": \"full\", " PI_DISK "}",
+                        false, -EINVAL, "Field 'mode' is only for import");
+        command_refused("{\"command\": \"post-import\", \"os_type\": \"linux\", \"disks\": [{\"name\": "
+                        "\"disk0\", \"sink\": \"/dev/sdb\", \"source\": \"nbd://x/y\"}]}",
+                        false, -EINVAL, "Disk 0: Unknown field 'source'");
+}
+
+static void test_post_import_nics_are_mac_addresses_listed_once(_unused_ void **state)
+{
+        command_refused("{\"command\": \"post-import\", \"os_type\": \"linux\", " PI_DISK ", \"nics\": {}}", false,
+                        -EINVAL, "Field 'nics' must be an array");
+        command_refused("{\"command\": \"post-import\", \"os_type\": \"linux\", " PI_DISK ", \"nics\": [7]}",
+                        false, -EINVAL, "NIC 0 must be an object");
+        command_refused("{\"command\": \"post-import\", \"os_type\": \"linux\", " PI_DISK
+                        ", \"nics\": [{\"hardware_address\": \"00:50\"}]}",
+                        false, -EINVAL, "NIC 0: 'hardware_address' '00:50' is not a MAC address (00:50:56:01:00:01)");
+        command_refused("{\"command\": \"post-import\", \"os_type\": \"linux\", " PI_DISK
+                        ", \"nics\": [{\"hardware_address\": \"00:50:56:01:00:0g\"}]}",
+                        false, -EINVAL,
+                        "NIC 0: 'hardware_address' '00:50:56:01:00:0g' is not a MAC address (00:50:56:01:00:01)");
+        command_refused("{\"command\": \"post-import\", \"os_type\": \"linux\", " PI_DISK
+                        ", \"nics\": [{\"hardware_address\": \"00:50:56:01:00:01\", \"model\": \"e1000\"}]}",
+                        false, -EINVAL, "NIC 0: Unknown field 'model'");
+        command_refused("{\"command\": \"post-import\", \"os_type\": \"linux\", " PI_DISK
+                        ", \"nics\": [{\"hardware_address\": \"00:50:56:01:00:01\"}, "
+                        "{\"hardware_address\": \"00:50:56:01:00:01\"}]}",
+                        false, -EINVAL, "NICs 0 and 1 have the same address '00:50:56:01:00:01'");
+}
+
 static void test_names_map_to_enums_and_back(_unused_ void **state)
 {
         assert_int_equal(worker_command_type_from_string("finalize"), WORKER_COMMAND_FINALIZE);
         assert_string_equal(worker_command_type_to_string(WORKER_COMMAND_IMPORT), "import");
         assert_int_equal(worker_import_mode_from_string("delta"), WORKER_IMPORT_DELTA);
         assert_int_equal(worker_update_status_from_string("failed"), WORKER_UPDATE_FAILED);
+        assert_int_equal(worker_command_type_from_string("post-import"), WORKER_COMMAND_POST_IMPORT);
+        assert_string_equal(worker_os_type_to_string(WORKER_OS_WINDOWS), "windows");
+        assert_int_equal(worker_os_type_from_string("Linux"), -EINVAL);
         assert_int_equal(worker_update_status_from_string(NULL), -EINVAL);
         assert_null(worker_update_status_to_string(_WORKER_UPDATE_STATUS_MAX));
 }
@@ -275,6 +345,10 @@ int main(void)
                 cmocka_unit_test(test_change_lists_go_with_deltas_only_and_have_the_right_shape),
                 cmocka_unit_test(test_an_update_parses_with_progress_and_result),
                 cmocka_unit_test(test_bad_updates_are_refused_naming_the_field),
+                cmocka_unit_test(test_post_import_takes_the_os_type_disks_and_nics),
+                cmocka_unit_test(test_post_import_may_have_no_nics),
+                cmocka_unit_test(test_post_import_fields_are_checked),
+                cmocka_unit_test(test_post_import_nics_are_mac_addresses_listed_once),
                 cmocka_unit_test(test_names_map_to_enums_and_back),
         };
 
