@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +25,108 @@ static const char *relative(const char *path)
         return *path ? path : ".";
 }
 
+/* As many symbolic links as the kernel follows in one lookup. */
+#define GUEST_FS_SYMLINKS_MAX 40
+
+static bool same_dir(int a, int b)
+{
+        struct stat sa, sb;
+
+        return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static int open_here(int dir_fd, int flags, mode_t mode)
+{
+        int fd = openat(dir_fd, ".", flags | O_CLOEXEC, mode);
+
+        return fd < 0 ? -errno : fd;
+}
+
+/* Replace *fd with next (closing the old one); next < 0 is returned as -errno. */
+static int walk_step(int *fd, int next)
+{
+        if (next < 0)
+                return -errno;
+        close(*fd);
+        *fd = next;
+        return 0;
+}
+
+/*
+ * What openat2(RESOLVE_IN_ROOT) does, for kernels (and valgrind) without
+ * it: one component at a time without following anything, a symbolic
+ * link read and resolved against the root (absolute) or its directory,
+ * ".." never above the root.  The guest is not running, so nothing moves
+ * between the checks and the opens.
+ */
+static int walk_open(int root_fd, const char *path, int flags, mode_t mode)
+{
+        _cleanup_free_ char *todo = strdup(relative(path));
+        _cleanup_close_ int cur = -EBADF;
+        unsigned links = 0;
+        int r;
+
+        if (!todo)
+                return -ENOMEM;
+        cur = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
+        if (cur < 0)
+                return -errno;
+        for (;;) {
+                char *comp = todo, *rest = strchr(todo, '/'), target[PATH_MAX];
+                struct stat st;
+                ssize_t n;
+                char *next;
+
+                if (rest)
+                        *rest++ = '\0';
+                else
+                        rest = comp + strlen(comp);
+                while (*rest == '/')
+                        rest++;
+
+                if (streq(comp, "") || streq(comp, ".")) {
+                        if (!*rest)
+                                return open_here(cur, flags, mode);
+                } else if (streq(comp, "..")) {
+                        if (!same_dir(cur, root_fd)) {
+                                r = walk_step(&cur, openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
+                                if (r < 0)
+                                        return r;
+                        }
+                        if (!*rest)
+                                return open_here(cur, flags, mode);
+                } else if (fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) &&
+                           !(!*rest && (flags & O_NOFOLLOW))) {
+                        if (++links > GUEST_FS_SYMLINKS_MAX)
+                                return -ELOOP;
+                        n = readlinkat(cur, comp, target, sizeof(target) - 1);
+                        if (n < 0)
+                                return -errno;
+                        target[n] = '\0';
+                        if (target[0] == '/') {
+                                r = walk_step(&cur, fcntl(root_fd, F_DUPFD_CLOEXEC, 3));
+                                if (r < 0)
+                                        return r;
+                        }
+                        next = strjoin(relative(target), *rest ? "/" : "", rest, NULL);
+                        if (!next)
+                                return -ENOMEM;
+                        free(todo);
+                        todo = next;
+                        continue;
+                } else if (!*rest) {
+                        int fd = openat(cur, comp, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+
+                        return fd < 0 ? -errno : fd;
+                } else {
+                        r = walk_step(&cur, openat(cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+                        if (r < 0)
+                                return r;
+                }
+                memmove(todo, rest, strlen(rest) + 1);
+        }
+}
+
 int guest_fs_open(int root_fd, const char *path, int flags, mode_t mode)
 {
         struct open_how how = {
@@ -34,6 +137,9 @@ int guest_fs_open(int root_fd, const char *path, int flags, mode_t mode)
         };
         long fd = syscall(SYS_openat2, root_fd, relative(path), &how, sizeof(how));
 
+        if (fd < 0 && errno == ENOSYS)
+                return walk_open(root_fd, path, flags | ((flags & O_PATH) ? 0 : O_NOCTTY),
+                                 (flags & (O_CREAT | O_TMPFILE)) ? mode : 0);
         return fd < 0 ? -errno : (int) fd;
 }
 
