@@ -76,7 +76,7 @@ void seed_lab_inventory(const char *data_dir)
         batch = seed_json("{\"name\": \"seeded\", \"include_expression\": \"cpus >= 1\", \"status\": \"Running\", "
                           "\"migration_windows\": [], \"constraints\": []}");
         SEED(db_batch_create(db, batch, &err), "a batch");
-        entry = seed_json("{\"instance_uuid\": \"" SEED_WEB01 "\", \"batch\": \"seeded\", \"status\": "
+        entry = seed_json("{\"instance_uuid\": \"" SEED_WEB01 "\", \"name\": \"web01\", \"batch\": \"seeded\", \"status\": "
                           "\"Background import\", \"status_message\": \"Copying disk0\", \"import_stage\": "
                           "\"background\", \"progress\": [{\"disk\": \"disk0\", \"done\": 1073741824, "
                           "\"total\": 17179869184}]}");

@@ -1286,7 +1286,7 @@ static void test_queue_list_and_show(void **state)
         _cleanup_json_ json_t *listed = NULL, *shown = NULL;
 
         listed = assert_list_formats(f, "queue", "instance_uuid", SEED_WEB01,
-                                     SEED_WEB01 ",seeded,Background import,background,,1.00GiB/16.00GiB (6%),"
+                                     SEED_WEB01 ",web01,seeded,Background import,background,,1.00GiB/16.00GiB (6%),"
                                                 "Copying disk0\n");
         shown = ferry_yaml(f, ARGS("queue", "show", SEED_WEB01));
         assert_string_at(shown, "batch", "seeded");
