@@ -39,6 +39,15 @@ int api_response_async(struct api_response *ret, json_t *operation)
         return 0;
 }
 
+int api_response_job(struct daemon *d, const char *id, struct api_response *ret)
+{
+        json_t *op = jobs_operation_get(d->jobs, id);
+
+        if (!op)
+                return -ENOMEM;
+        return api_response_async(ret, op);
+}
+
 int api_source_start_sync(struct daemon *d, const char *name, json_t **ret_operation, struct ferry_error *err)
 {
         _cleanup_free_ char *id = NULL;

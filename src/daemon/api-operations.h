@@ -44,6 +44,9 @@ void api_source_created(struct daemon *d, const char *name);
 /* 202 with an "async" envelope around operation (stolen), as Incus answers. */
 int api_response_async(struct api_response *ret, json_t *operation);
 
+/* api_response_async() with the operation of job id (jobs_submit()'s). */
+int api_response_job(struct daemon *d, const char *id, struct api_response *ret);
+
 /* On the event loop after a wake-up: emit the events of the jobs that ended. */
 void api_operations_dispatch(struct daemon *d);
 

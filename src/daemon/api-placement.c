@@ -153,7 +153,6 @@ int api_batch_placement_get(struct daemon *d, const struct api_request *req, str
         _cleanup_json_ json_t *batch = NULL;
         _cleanup_free_ char *url = NULL, *description = NULL, *id = NULL, *name = NULL;
         struct ferry_error err = {};
-        json_t *op;
         int r;
 
         r = db_batch_get(d->db, req->params[0], &batch, &err);
@@ -167,8 +166,5 @@ int api_batch_placement_get(struct daemon *d, const struct api_request *req, str
         r = jobs_submit(d->jobs, description, "batches", url, dry_run_job, TAKE_PTR(name), free, &id, &err);
         if (r < 0)
                 return api_response_from_error(ret, &err);
-        op = jobs_operation_get(d->jobs, id);
-        if (!op)
-                return -ENOMEM;
-        return api_response_async(ret, op);
+        return api_response_job(d, id, ret);
 }

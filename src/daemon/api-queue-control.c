@@ -81,7 +81,6 @@ static int submit(struct daemon *d, const struct api_request *req, bool batch, c
         const char *key = req->params[0];
         struct action_job *job;
         struct ferry_error err = {};
-        json_t *op;
         int r;
 
         r = check_exists(d, batch, key, ret);
@@ -108,10 +107,7 @@ static int submit(struct daemon *d, const struct api_request *req, bool batch, c
                         &id, &err);
         if (r < 0)
                 return api_response_from_error(ret, &err);
-        op = jobs_operation_get(d->jobs, id);
-        if (!op)
-                return -ENOMEM;
-        return api_response_async(ret, op);
+        return api_response_job(d, id, ret);
 }
 
 int api_batch_start(struct daemon *d, const struct api_request *req, struct api_response *ret)

@@ -13,6 +13,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "daemon/api-collection.h"
+#include "daemon/api-operations.h"
 #include "daemon/api-targets.h"
 #include "daemon/api-util.h"
 #include "daemon/daemon.h"
@@ -61,25 +62,6 @@ int api_target_inventory_get(struct daemon *d, const struct api_request *req, st
         if (!inventory)
                 return api_response_error(ret, 500, "Out of memory");
         return api_response_object(ret, inventory);
-}
-
-/* 202 with an "async" envelope naming the operation, as Incus answers. */
-static int response_async(struct api_response *ret, json_t *operation)
-{
-        _cleanup_free_ char *url = NULL;
-        json_t *envelope;
-
-        if (asprintf(&url, "/1.0/operations/%s", json_string_value(json_object_get(operation, "id"))) < 0) {
-                json_decref(operation);
-                return -ENOMEM;
-        }
-        envelope = json_pack("{s:s, s:s, s:i, s:s, s:i, s:s, s:o}", "type", "async", "status", "Operation created",
-                             "status_code", 100, "operation", url, "error_code", 0, "error", "", "metadata",
-                             operation);
-        if (!envelope)
-                return -ENOMEM;
-        *ret = (struct api_response) { .status = 202, .envelope = envelope };
-        return 0;
 }
 
 struct target_job {
@@ -158,7 +140,7 @@ int api_target_sync(struct daemon *d, const struct api_request *req, struct api_
         r = api_target_start_sync(d, req->params[0], &op, &err);
         if (r < 0)
                 return api_response_from_error(ret, &err);
-        return response_async(ret, op);
+        return api_response_async(ret, op);
 }
 
 static void target_created(struct daemon *d, const char *name)
